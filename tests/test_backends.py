@@ -12,6 +12,7 @@ import psycopg
 import pytest
 import redis
 import redis.exceptions
+
 from harness.backends import (
     BackendError,
     MessageCapture,

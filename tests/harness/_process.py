@@ -60,6 +60,13 @@ class ManagedProcess:
         """PID of the running process, or ``None`` when not started or already stopped."""
         return self._proc.pid if self._proc is not None else None
 
+    @property
+    def popen(self) -> subprocess.Popen[bytes]:
+        """The running process, for signals and exit codes."""
+        if self._proc is None:
+            raise BackendError(f"{self.name} is not running")
+        return self._proc
+
     def running(self) -> bool:
         """Return whether the process has been started and has not exited."""
         return self._proc is not None and self._proc.poll() is None

@@ -23,7 +23,7 @@ class S3Target:
     endpoint_url: str
     region: str = "us-east-1"
     access_key: str = "testing"
-    secret_key: str = "testing"  # noqa: S105 - moto accepts any static test credentials
+    secret_key: str = "testing"
 
     def client(self) -> Any:
         """Return a boto3 S3 client (path-style addressing) for this endpoint."""

@@ -1,0 +1,15 @@
+"""Centrum's Python SDK: typed stubs for every service behind one `connect` call.
+
+    from centrum import sdk
+
+    with sdk.connect("127.0.0.1:50051", token=access_token) as client:
+        value = client.config.GetValue(GetValueRequest(environment="prod", key="checkout.limit"))
+
+`centrum.sdk.aio.connect` is the asyncio twin. The generated modules (`centrum.<svc>.v1`) hold the
+messages; this package only adds the connection, the credentials and the stub per service.
+"""
+
+from centrum.sdk._client import Client, connect
+from centrum.sdk._credentials import CallCredentials
+
+__all__ = ["CallCredentials", "Client", "connect"]

@@ -1,0 +1,86 @@
+"""`centrum serve`, `centrum migrate` and the command groups of each service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from centrum.interceptors.logging import configure_logging
+from centrum.server.settings import ALL_SERVICES, ServiceName, Settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="centrum",
+    help="Centrum: auth, config, flags, secrets, notifications, storage and audit over gRPC.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+_err = Console(stderr=True)
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Loads the settings; a bad or unsafe setting ends the command with one readable line."""
+    if config is not None:
+        os.environ["CENTRUM_CONFIG_FILE"] = str(config)
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except (ValidationError, ValueError) as exc:
+        _err.print(f"[bold red]error:[/] invalid settings: {exc}")
+        raise typer.Exit(code=2) from None
+
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="TOML settings file.", exists=True)
+]
+
+
+@app.command()
+def serve(
+    config: ConfigOption = None,
+    listen: Annotated[str | None, typer.Option(help="host:port to listen on.")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Directory of the embedded backends.")
+    ] = None,
+    services: Annotated[
+        str | None, typer.Option(help=f"Comma-separated subset of: {', '.join(ALL_SERVICES)}.")
+    ] = None,
+) -> None:
+    """Runs the Centrum services in this process until SIGTERM or SIGINT."""
+    chosen: tuple[ServiceName, ...] | None = None
+    if services:
+        names = tuple(s.strip() for s in services.split(",") if s.strip())
+        unknown = [n for n in names if n not in ALL_SERVICES]
+        if unknown:
+            _err.print(f"[bold red]error:[/] unknown service(s): {', '.join(unknown)}")
+            raise typer.Exit(code=2)
+        chosen = names  # type: ignore[assignment]
+    settings = load_settings(config, listen=listen, data_dir=data_dir, services=chosen)
+    configure_logging(settings.log_level, settings.log_format)
+    os.umask(0o077)  # every file of the embedded backends is private to the server's user
+    from centrum.server.app import CentrumApp
+    from centrum.server.runner import serve_until_signalled
+
+    asyncio.run(serve_until_signalled(CentrumApp(settings)))
+
+
+@app.command()
+def migrate(config: ConfigOption = None) -> None:
+    """Applies the database migrations and exits."""
+    from centrum.services.db import migrate as apply
+
+    settings = load_settings(config)
+    configure_logging(settings.log_level, settings.log_format)
+    apply(settings.sqlalchemy_url)
+    _err.print("database is up to date")
+
+
+def main() -> None:
+    """Entry point of the `centrum` command."""
+    app()

@@ -1,0 +1,65 @@
+"""Which gRPC services make up each Centrum service, and how to register a servicer for one."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from typing import Any
+
+import grpc
+from google.protobuf import descriptor
+
+from centrum.audit.v1 import audit_service_pb2
+from centrum.auth.v1 import auth_admin_service_pb2, auth_service_pb2
+from centrum.config.v1 import config_service_pb2, flag_service_pb2, secret_service_pb2
+from centrum.notification.v1 import (
+    notification_service_pb2,
+    preference_service_pb2,
+    template_service_pb2,
+)
+from centrum.server.settings import ServiceName
+from centrum.storage.v1 import storage_service_pb2
+
+__all__ = ["SERVICES", "add_servicer", "descriptors_of", "unimplemented_servicer"]
+
+SERVICES: dict[ServiceName, tuple[descriptor.ServiceDescriptor, ...]] = {
+    "auth": (
+        auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"],
+        auth_admin_service_pb2.DESCRIPTOR.services_by_name["AuthAdminService"],
+    ),
+    "config": (
+        config_service_pb2.DESCRIPTOR.services_by_name["ConfigService"],
+        flag_service_pb2.DESCRIPTOR.services_by_name["FlagService"],
+        secret_service_pb2.DESCRIPTOR.services_by_name["SecretService"],
+    ),
+    "notification": (
+        notification_service_pb2.DESCRIPTOR.services_by_name["NotificationService"],
+        template_service_pb2.DESCRIPTOR.services_by_name["TemplateService"],
+        preference_service_pb2.DESCRIPTOR.services_by_name["PreferenceService"],
+    ),
+    "storage": (storage_service_pb2.DESCRIPTOR.services_by_name["StorageService"],),
+    "audit": (audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"],),
+}
+
+
+def descriptors_of(names: Iterable[ServiceName]) -> list[descriptor.ServiceDescriptor]:
+    """The gRPC service descriptors of the named Centrum services."""
+    return [d for name in names for d in SERVICES[name]]
+
+
+def _grpc_module(service: descriptor.ServiceDescriptor) -> Any:
+    return importlib.import_module(
+        service.file.name.removesuffix(".proto").replace("/", ".") + "_pb2_grpc"
+    )
+
+
+def unimplemented_servicer(service: descriptor.ServiceDescriptor) -> Any:
+    """The generated base servicer, which answers UNIMPLEMENTED to every RPC."""
+    return getattr(_grpc_module(service), f"{service.name}Servicer")()
+
+
+def add_servicer(
+    server: grpc.aio.Server, service: descriptor.ServiceDescriptor, servicer: Any
+) -> None:
+    """Registers `servicer` for `service` through the generated `add_*_to_server` function."""
+    getattr(_grpc_module(service), f"add_{service.name}Servicer_to_server")(servicer, server)

@@ -1,0 +1,1 @@
+"""The Audit service: an append-only log of audit events."""

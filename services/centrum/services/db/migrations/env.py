@@ -1,0 +1,24 @@
+"""Alembic environment: runs migrations online against the configured URL."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from centrum.services.db.schema import metadata
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    """Runs every pending migration in one transaction per migration."""
+    connectable = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=metadata)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

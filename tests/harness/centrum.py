@@ -1,0 +1,165 @@
+"""Centrum itself for tests: an in-process server, a `centrum serve` subprocess, channels.
+
+Fixtures:
+
+* ``token_mint`` (session) -> :class:`TokenMint` whose key the test servers trust
+* ``start_centrum`` (function) -> async factory ``(**settings) -> CentrumApp`` running in this
+  process with the test-only EchoService registered; stopped after the test
+* ``centrum`` (function) -> a started ``CentrumApp`` on embedded defaults
+* ``serve_process`` (function) -> factory starting ``centrum serve`` (or the echo variant) as a
+  subprocess on a free port, waiting until it answers health checks
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from centrum.server import CentrumApp, ExtraService, Settings
+from support import echo
+
+from ._process import ManagedProcess
+from ._util import free_port
+from .tokens import TokenMint
+
+ROOT = Path(__file__).resolve().parents[2]
+StartCentrum = Callable[..., Awaitable[CentrumApp]]
+
+
+@pytest.fixture(scope="session")
+def token_mint() -> TokenMint:
+    """The signing key every test server trusts."""
+    return TokenMint()
+
+
+def test_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings for a test server: embedded backends in `data_dir`, a free port, JSON logs."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "listen": "127.0.0.1:0",
+        "log_format": "json",
+        "health_interval_s": 0.2,
+        "grace_period_s": 5.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+async def start_centrum(tmp_path: Path, token_mint: TokenMint) -> AsyncIterator[StartCentrum]:
+    """Starts in-process servers (with the EchoService) and stops them after the test."""
+    started: list[CentrumApp] = []
+
+    async def start(**overrides: Any) -> CentrumApp:
+        data_dir = overrides.pop("data_dir", tmp_path / f"data-{len(started)}")
+        key_source = overrides.pop("key_source", None) or token_mint.key_source()
+        app = CentrumApp(
+            test_settings(data_dir, **overrides),
+            extra_services=[ExtraService(echo.descriptor(), echo.EchoServicer())],
+            key_source=key_source,
+        )
+        await app.start()
+        started.append(app)
+        return app
+
+    yield start
+    for app in reversed(started):
+        await app.stop(grace_s=0)
+
+
+@pytest.fixture
+async def centrum(start_centrum: StartCentrum) -> CentrumApp:
+    """One in-process server on embedded defaults."""
+    return await start_centrum()
+
+
+def channel(app_or_port: CentrumApp | int) -> grpc.aio.Channel:
+    """An insecure channel to a test server."""
+    port = app_or_port if isinstance(app_or_port, int) else app_or_port.port
+    return grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+
+
+def bearer(token: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata presenting `token`."""
+    return (("authorization", f"Bearer {token}"),)
+
+
+@dataclass
+class ServeProcess:
+    """A running `centrum serve` subprocess."""
+
+    process: ManagedProcess
+    port: int
+    data_dir: Path
+
+    @property
+    def target(self) -> str:
+        """host:port of the server."""
+        return f"127.0.0.1:{self.port}"
+
+
+def _serving(port: int) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+        try:
+            response = health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(), timeout=0.5
+            )
+        except grpc.RpcError:
+            return False
+        return bool(response.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
+    """Starts server subprocesses: `centrum serve`, or with echo=True the echo variant."""
+    running: list[ServeProcess] = []
+
+    def start(
+        *,
+        echo_service: bool = False,
+        jwks: list[dict[str, Any]] | None = None,
+        env: dict[str, str] | None = None,
+        data_dir: Path | None = None,
+    ) -> ServeProcess:
+        port = free_port()
+        data = data_dir or tmp_path / f"serve-{len(running)}"
+        argv = (
+            [sys.executable, str(ROOT / "tests" / "support" / "serve_echo.py")]
+            if echo_service
+            else [str(Path(sys.executable).with_name("centrum")), "serve"]
+        )
+        argv += ["--listen", f"127.0.0.1:{port}", "--data-dir", str(data)]
+        if jwks is not None:
+            jwks_file = tmp_path / f"jwks-{len(running)}.json"
+            jwks_file.write_text(json.dumps(jwks))
+            argv += ["--jwks", str(jwks_file)]
+        process = ManagedProcess(
+            "centrum",
+            argv,
+            tmp_path / f"serve-{len(running)}.log",
+            env={**os.environ, "CENTRUM_LOG_FORMAT": "json", **(env or {})},
+        )
+        process.start()
+        process.wait_ready(lambda: _serving(port), timeout=30, what=f"serving on port {port}")
+        served = ServeProcess(process, port, data)
+        running.append(served)
+        return served
+
+    yield start
+    for served in running:
+        served.process.stop(grace=10)
+
+
+def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Runs a command, capturing text output."""
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, **kwargs)

@@ -1,0 +1,1 @@
+"""Test-only code: the echo service used to exercise the chain."""
