@@ -62,7 +62,12 @@ async def start_centrum(tmp_path: Path, token_mint: TokenMint) -> AsyncIterator[
 
     async def start(**overrides: Any) -> CentrumApp:
         data_dir = overrides.pop("data_dir", tmp_path / f"data-{len(started)}")
-        key_source = overrides.pop("key_source", None) or token_mint.key_source()
+        # Tests of the chain trust the test mint; tests of the Auth service pass
+        # trust_test_keys=False so the server verifies what its own Auth service signs.
+        trust_test_keys = overrides.pop("trust_test_keys", True)
+        key_source = overrides.pop("key_source", None) or (
+            token_mint.key_source() if trust_test_keys else None
+        )
         app = CentrumApp(
             test_settings(data_dir, **overrides),
             extra_services=[ExtraService(echo.descriptor(), echo.EchoServicer())],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import os
 from pathlib import Path
 from typing import Annotated, Any
@@ -79,6 +80,22 @@ def migrate(config: ConfigOption = None) -> None:
     configure_logging(settings.log_level, settings.log_format)
     apply(settings.sqlalchemy_url)
     _err.print("database is up to date")
+
+
+def _add_service_commands() -> None:
+    """Adds the command group of every service that has one (`centrum.cli.<service>.app`)."""
+    for name in ("auth", "config", "flag", "secret", "notify", "template", "storage", "audit"):
+        module_name = f"centrum.cli.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        app.add_typer(module.app, name=name)
+
+
+_add_service_commands()
 
 
 def main() -> None:

@@ -55,6 +55,7 @@ from centrum.server.reflection import enable_reflection
 from centrum.server.settings import Settings
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.db import create_engine, migrate, ping
+from centrum.services.keys import MasterKey
 from centrum.services.runtime import ServiceBundle, ServiceContext
 
 __all__ = ["CentrumApp", "ExtraService"]
@@ -104,6 +105,7 @@ class CentrumApp:
         self._revocations: MemoryRevocations | None = None
         self._health_monitor: HealthMonitor | None = None
         self._bundles: dict[str, ServiceBundle] = {}
+        self._master_key: MasterKey | None = None
 
     @property
     def revocations(self) -> MemoryRevocations:
@@ -139,6 +141,7 @@ class CentrumApp:
             ).inc(),
         )
         await self._pipeline.start()
+        self._master_key = MasterKey.load_or_create(settings.master_key_path)
         if backends.redis is not None:
             revocations = RedisRevocations(backends.redis)
             await revocations.start()
@@ -218,28 +221,37 @@ class CentrumApp:
         _log.info("centrum stopped")
 
     async def _build_services(self, backends: _Backends) -> dict[str, ServiceBundle]:
-        """Builds each configured service that has a `wiring` module, audit and auth first."""
+        """Builds each configured service from its wiring modules, audit and auth first.
+
+        A wiring module that does not exist yet leaves its RPCs answering UNIMPLEMENTED.
+        """
         assert self._revocations is not None and self._pipeline is not None
+        assert self._master_key is not None
         bundles: dict[str, ServiceBundle] = {}
         order = ("audit", "auth", "config", "notification", "storage")
         for name in sorted(self.settings.services, key=order.index):
-            try:
-                wiring = importlib.import_module(f"centrum.services.{name}.wiring")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"centrum.services.{name}.wiring":
-                    raise
-                continue  # not built yet: its RPCs answer UNIMPLEMENTED
-            context = ServiceContext(
-                settings=self.settings,
-                engine=backends.engine,
-                redis=backends.redis,
-                data_dir=self.settings.data_dir,
-                metrics=self.metrics,
-                revocations=self._revocations,
-                audit=self._pipeline,
-                built=dict(bundles),
-            )
-            bundles[name] = await wiring.build(context)
+            parts = []
+            for module_name in catalog.WIRING[name]:
+                try:
+                    wiring = importlib.import_module(module_name)
+                except ModuleNotFoundError as exc:
+                    if exc.name != module_name:
+                        raise
+                    continue
+                context = ServiceContext(
+                    settings=self.settings,
+                    engine=backends.engine,
+                    redis=backends.redis,
+                    data_dir=self.settings.data_dir,
+                    metrics=self.metrics,
+                    revocations=self._revocations,
+                    audit=self._pipeline,
+                    master_key=self._master_key,
+                    built=dict(bundles),
+                )
+                parts.append(await wiring.build(context))
+            if parts:
+                bundles[name] = ServiceBundle.merge(parts)
         return bundles
 
     async def _connect_backends(self) -> _Backends:

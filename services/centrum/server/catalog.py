@@ -20,7 +20,7 @@ from centrum.notification.v1 import (
 from centrum.server.settings import ServiceName
 from centrum.storage.v1 import storage_service_pb2
 
-__all__ = ["SERVICES", "add_servicer", "descriptors_of", "unimplemented_servicer"]
+__all__ = ["SERVICES", "WIRING", "add_servicer", "descriptors_of", "unimplemented_servicer"]
 
 SERVICES: dict[ServiceName, tuple[descriptor.ServiceDescriptor, ...]] = {
     "auth": (
@@ -40,6 +40,19 @@ SERVICES: dict[ServiceName, tuple[descriptor.ServiceDescriptor, ...]] = {
     "storage": (storage_service_pb2.DESCRIPTOR.services_by_name["StorageService"],),
     "audit": (audit_service_pb2.DESCRIPTOR.services_by_name["AuditService"],),
 }
+
+
+WIRING: dict[ServiceName, tuple[str, ...]] = {
+    "audit": ("centrum.services.audit.wiring",),
+    "auth": ("centrum.services.auth.wiring",),
+    "config": (
+        "centrum.services.config.wiring",
+        "centrum.services.flags.wiring",
+    ),
+    "notification": ("centrum.services.notification.wiring",),
+    "storage": ("centrum.services.storage.wiring",),
+}
+"""Modules whose `build(context)` builds the servicers of each Centrum service."""
 
 
 def descriptors_of(names: Iterable[ServiceName]) -> list[descriptor.ServiceDescriptor]:

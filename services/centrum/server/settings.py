@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
+    # The local key-encryption key (32 random bytes, created 0600 on first start); unset
+    # keeps it at data_dir/master.key. Back it up: without it local secrets cannot be read.
+    master_key_file: Path | None = None
     # Allows listening on a non-loopback address without TLS (never in production).
     allow_plaintext_remote: bool = False
 
@@ -164,6 +167,11 @@ class Settings(BaseSettings):
         """The host part of `listen`."""
         host, _, _ = self.listen.rpartition(":")
         return host.strip("[]")
+
+    @property
+    def master_key_path(self) -> Path:
+        """Where the local master key lives."""
+        return self.master_key_file or self.data_dir / "master.key"
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -25,6 +25,7 @@ from centrum.interceptors.credentials import (
 )
 from centrum.interceptors.metrics import Metrics
 from centrum.interceptors.validation import Validator
+from centrum.services.keys import MasterKey
 
 if TYPE_CHECKING:
     from centrum.server.settings import Settings
@@ -48,6 +49,8 @@ class ServiceContext:
     """Revocation set of the chain; `RedisRevocations` (shared by replicas) when Redis is set."""
     audit: AuditRecorder
     """Durable recorder of serialized AuditEvents, for events a service emits itself."""
+    master_key: MasterKey
+    """The local key-encryption key of the embedded backends (keys, secrets, objects)."""
     built: Mapping[str, ServiceBundle] = field(default_factory=dict)
     """Bundles of the services built before this one (auth and audit come first)."""
 
@@ -71,3 +74,30 @@ class ServiceBundle:
     """Stops background work during shutdown."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Objects other services may use (e.g. the audit log for the audit step)."""
+
+    @classmethod
+    def merge(cls, parts: list[ServiceBundle]) -> ServiceBundle:
+        """One bundle from the bundles of several wiring modules of one service."""
+        merged = cls(servicers={})
+        starts = [p.start for p in parts if p.start is not None]
+        stops = [p.stop for p in parts if p.stop is not None]
+        for part in parts:
+            merged.servicers.update(part.servicers)
+            merged.validators.update(part.validators)
+            merged.probes.extend(part.probes)
+            merged.extra.update(part.extra)
+            merged.key_source = merged.key_source or part.key_source
+            merged.api_key_lookup = merged.api_key_lookup or part.api_key_lookup
+            merged.identity_lookup = merged.identity_lookup or part.identity_lookup
+
+        async def start() -> None:
+            for hook in starts:
+                await hook()
+
+        async def stop() -> None:
+            for hook in reversed(stops):
+                await hook()
+
+        merged.start = start if starts else None
+        merged.stop = stop if stops else None
+        return merged

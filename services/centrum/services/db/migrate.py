@@ -23,8 +23,12 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Upgrades the database at `url` to `revision` (blocking; run it in a thread)."""
+def migrate(url: str, revision: str = "heads") -> None:
+    """Upgrades the database at `url` to `revision` (blocking; run it in a thread).
+
+    Each service keeps its migrations on a branch of its own (labelled with its name, rooted at
+    0001), so the default target is every head.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
