@@ -13,9 +13,9 @@ import structlog
 from google.rpc import error_details_pb2
 
 from centrum.server import CentrumApp
+from harness.backends import free_port
 from harness.centrum import StartCentrum, bearer, channel
 from harness.echo_client import SHAPES, EchoClient, detail
-from harness.free import free_port
 from harness.tokens import TokenMint
 
 

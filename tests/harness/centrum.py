@@ -68,10 +68,12 @@ async def start_centrum(tmp_path: Path, token_mint: TokenMint) -> AsyncIterator[
         key_source = overrides.pop("key_source", None) or (
             token_mint.key_source() if trust_test_keys else None
         )
+        identity_lookup = overrides.pop("identity_lookup", None)
         app = CentrumApp(
             test_settings(data_dir, **overrides),
             extra_services=[ExtraService(echo.descriptor(), echo.EchoServicer())],
             key_source=key_source,
+            identity_lookup=identity_lookup,
         )
         await app.start()
         started.append(app)

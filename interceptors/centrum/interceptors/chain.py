@@ -15,7 +15,6 @@ inside it so that after hooks see how the stream ended.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -246,7 +245,3 @@ async def _recording_first(requests: AsyncIterator[Any], call: Call) -> AsyncIte
         if call.request is None:
             call.request = request
         yield request
-
-
-# Re-exported for steps that need to tell cancellation apart.
-CancelledError = asyncio.CancelledError

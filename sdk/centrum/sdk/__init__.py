@@ -10,6 +10,6 @@ messages; this package only adds the connection, the credentials and the stub pe
 """
 
 from centrum.sdk._client import Client, connect
-from centrum.sdk._credentials import CallCredentials
+from centrum.sdk._credentials import CallCredentials, tls_from_files
 
-__all__ = ["CallCredentials", "Client", "connect"]
+__all__ = ["CallCredentials", "Client", "connect", "tls_from_files"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CallCredentials"]
+import grpc
+
+__all__ = ["CallCredentials", "tls_from_files"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +31,28 @@ class CallCredentials:
         if self.api_key:
             return (("x-api-key", self.api_key),)
         return ()
+
+
+def tls_from_files(
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+) -> grpc.ChannelCredentials:
+    """Channel credentials from PEM files: the server's CA, and a client certificate for mTLS.
+
+    Without `ca_file` the system roots verify the server. `cert_file` and `key_file` go together.
+    """
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("cert_file and key_file must be given together")
+
+    def read(path: str | None) -> bytes | None:
+        if path is None:
+            return None
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    return grpc.ssl_channel_credentials(
+        root_certificates=read(ca_file),
+        private_key=read(key_file),
+        certificate_chain=read(cert_file),
+    )

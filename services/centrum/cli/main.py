@@ -52,8 +52,11 @@ def serve(
     services: Annotated[
         str | None, typer.Option(help=f"Comma-separated subset of: {', '.join(ALL_SERVICES)}.")
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes sharing the port (needs PostgreSQL and Redis).")
+    ] = 1,
 ) -> None:
-    """Runs the Centrum services in this process until SIGTERM or SIGINT."""
+    """Runs the Centrum services until SIGTERM or SIGINT, in one process or in `--workers`."""
     chosen: tuple[ServiceName, ...] | None = None
     if services:
         names = tuple(s.strip() for s in services.split(",") if s.strip())
@@ -66,9 +69,16 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     os.umask(0o077)  # every file of the embedded backends is private to the server's user
     from centrum.server.app import CentrumApp
-    from centrum.server.runner import serve_until_signalled
+    from centrum.server.runner import serve_until_signalled, serve_workers, workers_refusal
 
-    asyncio.run(serve_until_signalled(CentrumApp(settings)))
+    if workers == 1:
+        asyncio.run(serve_until_signalled(CentrumApp(settings)))
+        return
+    refusal = workers_refusal(settings)
+    if refusal:
+        _err.print(f"[bold red]error:[/] --workers {workers}: {refusal}")
+        raise typer.Exit(code=2)
+    raise typer.Exit(code=serve_workers(settings, workers))
 
 
 @app.command()

@@ -33,6 +33,7 @@ from centrum.interceptors.chain import Chain, select
 from centrum.interceptors.credentials import (
     ApiKeyVerifier,
     CredentialVerifier,
+    IdentityLookup,
     JwtVerifier,
     KeySource,
     MemoryRevocations,
@@ -93,12 +94,16 @@ class CentrumApp:
         *,
         extra_services: Sequence[ExtraService] = (),
         key_source: KeySource | None = None,
+        identity_lookup: IdentityLookup | None = None,
+        reuse_port: bool = False,
     ) -> None:
         self.settings = settings
         self.metrics = Metrics()
         self.port = 0
         self._extra_services = tuple(extra_services)
         self._key_source = key_source
+        self._identity_lookup = identity_lookup
+        self._reuse_port = reuse_port
         self._server: grpc.aio.Server | None = None
         self._backends: _Backends | None = None
         self._pipeline: AuditPipeline | None = None
@@ -141,6 +146,7 @@ class CentrumApp:
             ).inc(),
         )
         await self._pipeline.start()
+        self.metrics.audit_queue_depth.set_function(self._pipeline.depth)
         self._master_key = MasterKey.load_or_create(settings.master_key_path)
         if backends.redis is not None:
             revocations = RedisRevocations(backends.redis)
@@ -167,7 +173,7 @@ class CentrumApp:
             options=[
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
-                ("grpc.so_reuseport", 0),
+                ("grpc.so_reuseport", 1 if self._reuse_port else 0),
             ],
         )
         self._register(server, descriptors)
@@ -283,7 +289,7 @@ class CentrumApp:
         auth = self._bundles.get("auth")
         key_source = self._key_source or (auth.key_source if auth else None) or StaticKeySource()
         api_keys = auth.api_key_lookup if auth else None
-        identities = auth.identity_lookup if auth else None
+        identities = self._identity_lookup or (auth.identity_lookup if auth else None)
         verifier = CredentialVerifier(
             jwt=JwtVerifier(
                 key_source,

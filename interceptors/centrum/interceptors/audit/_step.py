@@ -13,6 +13,7 @@ import time
 from typing import Any, Protocol
 
 import grpc
+import structlog
 from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 
 from centrum.audit.v1 import audit_pb2
@@ -23,6 +24,8 @@ from centrum.interceptors.policy import AuditLevel
 from centrum.interceptors.redaction import redact
 
 __all__ = ["AuditRecorder", "AuditStep", "build_event"]
+
+_log = structlog.get_logger("centrum.audit")
 
 _DENIED = frozenset({grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED})
 _SERVER_FAULTS = frozenset(
@@ -58,6 +61,7 @@ class AuditStep:
         try:
             await self._recorder.record(event.SerializeToString())
         except Exception as exc:
+            _log.error("audit event not recorded", method=call.policy.method, error=repr(exc))
             if call.ok:
                 raise Unavailable(
                     "the audit log cannot take the event of this call; retry later",
