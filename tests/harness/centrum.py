@@ -128,7 +128,19 @@ def _serving(port: int) -> bool:
 
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
-    """Starts server subprocesses: `centrum serve`, or with echo=True the echo variant."""
+    """Starts server subprocesses: `centrum serve`, or with echo_service=True the echo variant."""
+    yield from _serve_processes(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def serve_process_module(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., ServeProcess]]:
+    """Like `serve_process`, for servers shared by every test of a module."""
+    yield from _serve_processes(tmp_path_factory.mktemp("serve"))
+
+
+def _serve_processes(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     running: list[ServeProcess] = []
 
     def start(
