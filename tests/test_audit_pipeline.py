@@ -480,3 +480,20 @@ async def test_kill_9_while_recording_loses_no_acknowledged_event(
     assert pipeline.depth() == 0
     for segment in spool_dir.iterdir():
         assert stat.S_IMODE(segment.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+async def test_write_ahead_acknowledges_from_the_spool_and_fills_the_store_in_order(
+    spool_dir: Path, store: MemoryStore, started: list[AuditPipeline], fsync: bool
+) -> None:
+    """In write-ahead mode record() returns once spooled; the replayer then moves the events
+    to the store in order, and the spool ends empty."""
+    store.gate = asyncio.Event()  # hold the store: acknowledgements must not wait for it
+    pipeline = await start(started, AuditPipeline(store, spool_dir, write_ahead=True, fsync=fsync))
+    await asyncio.gather(*(pipeline.record(e) for e in events("wal", 50)))
+    assert store.records == []
+    assert pipeline.depth() == 50
+    store.gate.set()
+    await pipeline.drain()
+    assert store.records == events("wal", 50)
+    assert pipeline.depth() == 0

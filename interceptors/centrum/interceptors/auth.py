@@ -15,6 +15,7 @@ from typing import Protocol
 from centrum.interceptors.chain import Call, ServicerContext
 from centrum.interceptors.context import Principal, set_principal
 from centrum.interceptors.errors import PermissionDenied, Unauthenticated
+from centrum.interceptors.step import Step
 
 __all__ = ["AuthStep", "Credentials", "Verifier", "credentials_of"]
 
@@ -44,8 +45,8 @@ class Verifier(Protocol):
         ...
 
 
-def credentials_of(call: Call) -> Credentials:
-    """Reads the credentials of a call from its metadata and its TLS peer."""
+def credentials_of(call: Call, *, client_certificates: bool = False) -> Credentials:
+    """Reads the credentials of a call from its metadata and, with mTLS on, its TLS peer."""
     bearer = None
     authorization = call.metadata.get("authorization")
     if authorization is not None:
@@ -58,7 +59,7 @@ def credentials_of(call: Call) -> Credentials:
     return Credentials(
         bearer_token=bearer,
         api_key=call.metadata.get(API_KEY_HEADER),
-        peer_identity=_peer_identity(call.context),
+        peer_identity=_peer_identity(call.context) if client_certificates else None,
     )
 
 
@@ -73,15 +74,16 @@ def _peer_identity(context: ServicerContext) -> str | None:
     return None
 
 
-class AuthStep:
+class AuthStep(Step):
     """Authenticates the caller and checks the RPC's scopes."""
 
-    def __init__(self, verifier: Verifier) -> None:
+    def __init__(self, verifier: Verifier, *, client_certificates: bool = False) -> None:
         self._verifier = verifier
+        self._client_certificates = client_certificates
 
     async def before(self, call: Call) -> None:
         """Verifies the credential, then the scopes; sets the principal of the call."""
-        credentials = credentials_of(call)
+        credentials = credentials_of(call, client_certificates=self._client_certificates)
         if credentials.empty:
             raise Unauthenticated(
                 "this RPC needs a credential: 'authorization: Bearer <token>' or 'x-api-key'",
@@ -97,6 +99,3 @@ class AuthStep:
                     reason="MISSING_SCOPE",
                     info={"scope": scope, "method": call.policy.method},
                 )
-
-    async def after(self, call: Call) -> None:
-        """Nothing to undo: the next call starts without a principal."""

@@ -19,7 +19,7 @@ import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import message
@@ -27,6 +27,7 @@ from google.protobuf import message
 from centrum.interceptors.context import Principal
 from centrum.interceptors.error_mapping import ErrorMapper
 from centrum.interceptors.policy import Policy, PolicyRegistry
+from centrum.interceptors.step import Step
 
 __all__ = ["Call", "Chain", "Selected", "ServicerContext", "Step", "select"]
 
@@ -54,6 +55,7 @@ class Call:
         "request_id",
         "started",
         "state",
+        "trace_id",
         "trailing_metadata",
     )
 
@@ -68,9 +70,10 @@ class Call:
         self.error: BaseException | None = None
         self.principal: Principal | None = None
         self.request_id = ""
+        self.trace_id = ""
         self.peer = ""
         self.trailing_metadata: list[tuple[str, str]] = []
-        self.state: dict[str, Any] = {}
+        self.state: dict[object, Any] = {}
         """Per-call scratch space of the steps, keyed by step."""
         self._metadata: dict[str, str] | None = None
 
@@ -94,16 +97,6 @@ class Call:
     def ok(self) -> bool:
         """Tells whether the call has succeeded so far."""
         return self.code is grpc.StatusCode.OK
-
-
-class Step(Protocol):
-    """One concern of the chain."""
-
-    async def before(self, call: Call) -> None:
-        """Runs before the handler; raising a CentrumError ends the call with its status."""
-
-    async def after(self, call: Call) -> None:
-        """Runs after the handler or after a failure, for every step of the method."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +152,11 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return wrapped
 
     def _wrap(self, handler: MethodHandler, policy: Policy) -> MethodHandler:
-        steps = self.steps_for(policy)
+        selected = self.steps_for(policy)
+        steps = _Hooks(
+            before=tuple(s.before for s in selected if type(s).before is not Step.before),
+            after=tuple(s.after for s in reversed(selected) if type(s).after is not Step.after),
+        )
         serializers = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
@@ -186,7 +183,7 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         )
 
     def _unary(
-        self, inner: Handler, policy: Policy, steps: tuple[Step, ...], *, streaming_request: bool
+        self, inner: Handler, policy: Policy, steps: _Hooks, *, streaming_request: bool
     ) -> Handler:
         async def run(request: Any, context: ServicerContext) -> Any:
             call = Call(policy, context, None if streaming_request else request)
@@ -194,8 +191,8 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 request = _recording_first(request, call)
             response = None
             try:
-                for step in steps:
-                    await step.before(call)
+                for before in steps.before:
+                    await before(call)
                 response = await inner(request, context)
             except BaseException as exc:
                 self._errors.record(call, exc)
@@ -205,15 +202,15 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return run
 
     def _stream(
-        self, inner: Handler, policy: Policy, steps: tuple[Step, ...], *, streaming_request: bool
+        self, inner: Handler, policy: Policy, steps: _Hooks, *, streaming_request: bool
     ) -> Callable[[Any, ServicerContext], AsyncIterator[Any]]:
         async def run(request: Any, context: ServicerContext) -> AsyncIterator[Any]:
             call = Call(policy, context, None if streaming_request else request)
             if streaming_request:
                 request = _recording_first(request, call)
             try:
-                for step in steps:
-                    await step.before(call)
+                for before in steps.before:
+                    await before(call)
                 responses = inner(request, context)
                 if inspect.isawaitable(responses):
                     await responses  # the handler used context.write() instead of yielding
@@ -226,13 +223,21 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
         return run
 
-    async def _finish(self, call: Call, steps: tuple[Step, ...]) -> None:
-        for step in reversed(steps):
+    async def _finish(self, call: Call, steps: _Hooks) -> None:
+        for after in steps.after:
             try:
-                await step.after(call)
+                await after(call)
             except BaseException as exc:
                 self._errors.record(call, exc)
         await self._errors.conclude(call)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hooks:
+    """The hooks one method runs: befores in chain order, afters in reverse."""
+
+    before: tuple[Callable[[Call], Awaitable[None]], ...]
+    after: tuple[Callable[[Call], Awaitable[None]], ...]
 
 
 def _always(_: Policy) -> bool:

@@ -13,6 +13,7 @@ from typing import Literal
 import structlog
 
 from centrum.interceptors.chain import Call
+from centrum.interceptors.step import Step
 
 __all__ = ["LoggingStep", "configure_logging"]
 
@@ -41,14 +42,11 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto") -> None:
     )
 
 
-class LoggingStep:
+class LoggingStep(Step):
     """Writes one line per completed call."""
 
     def __init__(self, logger: structlog.typing.FilteringBoundLogger | None = None) -> None:
         self._log = logger or structlog.get_logger("centrum.rpc")
-
-    async def before(self, call: Call) -> None:
-        """Nothing to do before the call."""
 
     async def after(self, call: Call) -> None:
         """Logs the call's outcome; failures of the server's own making at error level."""
@@ -60,6 +58,8 @@ class LoggingStep:
             "principal": principal.subject if principal else "",
             "tenant": principal.tenant if principal else "",
             "peer": call.peer,
+            "request_id": call.request_id,
+            "trace_id": call.trace_id,
         }
         if call.code.name in ("INTERNAL", "DATA_LOSS", "UNKNOWN"):
             self._log.error("rpc", **fields)

@@ -10,6 +10,7 @@ import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from centrum.interceptors.chain import Call
+from centrum.interceptors.step import Step
 
 __all__ = ["Metrics", "MetricsStep"]
 
@@ -53,16 +54,13 @@ class Metrics:
         )
 
 
-class MetricsStep:
+class MetricsStep(Step):
     """Counts every call and observes its latency."""
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics
         self._counters: dict[tuple[str, grpc.StatusCode], Counter] = {}
         self._histograms: dict[str, Histogram] = {}
-
-    async def before(self, call: Call) -> None:
-        """Nothing to do before the call."""
 
     async def after(self, call: Call) -> None:
         """Counts the call under its code and records how long it took."""

@@ -1,20 +1,29 @@
-"""Tracing: OpenTelemetry spans for every call, exported over OTLP when an endpoint is set.
+"""The tracing step: an OpenTelemetry span around every call, exported over OTLP when set.
 
-The span itself comes from opentelemetry-instrumentation-grpc's aio server interceptor, which the
-server places outside the chain so that the span covers every step and records the final status.
-Caller context (`traceparent`) is honoured even with no exporter, so trace ids still reach logs
-and audit events.
+The span is started inside the chain (one interceptor instead of two) with the caller's
+`traceparent` honoured, so trace ids reach logs and audit events even with no exporter
+configured; with an OTLP endpoint the SDK tracer provider exports the spans in batches.
 """
 
 from __future__ import annotations
 
-from opentelemetry import trace
+from typing import TYPE_CHECKING
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-__all__ = ["configure_tracing"]
+from centrum.interceptors.step import Step
+
+if TYPE_CHECKING:
+    from centrum.interceptors.chain import Call
+
+__all__ = ["TracingStep", "configure_tracing"]
 
 _configured = False
+_PROPAGATION_HEADERS = ("traceparent", "tracestate", "baggage")
 
 
 def configure_tracing(otlp_endpoint: str | None) -> None:
@@ -28,3 +37,33 @@ def configure_tracing(otlp_endpoint: str | None) -> None:
     provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint)))
     trace.set_tracer_provider(provider)
     _configured = True
+
+
+class TracingStep(Step):
+    """Starts a server span per call, as a child of the caller's trace when it sent one."""
+
+    def __init__(self, tracer: trace.Tracer | None = None) -> None:
+        self._tracer = tracer or trace.get_tracer("centrum.rpc")
+
+    async def before(self, call: Call) -> None:
+        """Starts the span and makes it current for the rest of the call."""
+        metadata = call.metadata
+        parent = None
+        if any(header in metadata for header in _PROPAGATION_HEADERS):
+            parent = propagate.extract(metadata)
+        span = self._tracer.start_span(
+            call.policy.method[1:],
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={"rpc.system": "grpc", "rpc.service": call.policy.service},
+        )
+        call.state[self] = (span, otel_context.attach(trace.set_span_in_context(span)))
+
+    async def after(self, call: Call) -> None:
+        """Records the status code and ends the span."""
+        span, token = call.state.pop(self)
+        span.set_attribute("rpc.grpc.status_code", call.code.value[0])
+        if not call.ok:
+            span.set_status(Status(StatusCode.ERROR, call.code.name))
+        span.end()
+        otel_context.detach(token)

@@ -13,6 +13,7 @@ from google.protobuf import message
 
 from centrum.interceptors.chain import Call
 from centrum.interceptors.errors import FieldViolation, InvalidArgument
+from centrum.interceptors.step import Step
 
 __all__ = ["MAX_PAGE_SIZE", "ValidationStep", "Validator"]
 
@@ -22,7 +23,7 @@ Validator = Callable[[message.Message], Sequence[FieldViolation]]
 """Returns the violations of a request; empty when it is valid."""
 
 
-class ValidationStep:
+class ValidationStep(Step):
     """Runs the generic rules and the method's own validator on unary requests."""
 
     def __init__(self, validators: Mapping[str, Validator] | None = None) -> None:
@@ -44,9 +45,6 @@ class ValidationStep:
                 reason="INVALID_REQUEST",
                 field_violations=violations,
             )
-
-    async def after(self, call: Call) -> None:
-        """Nothing to do after the call."""
 
 
 def _generic_violations(request: message.Message) -> list[FieldViolation]:

@@ -21,7 +21,6 @@ import structlog
 from google.protobuf import descriptor
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
 from prometheus_client import start_http_server
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -47,7 +46,7 @@ from centrum.interceptors.metrics import Metrics, MetricsStep
 from centrum.interceptors.policy import PolicyRegistry, RateLimitOverride
 from centrum.interceptors.ratelimit import InProcessLimiter, Limiter, RateLimitStep, RedisLimiter
 from centrum.interceptors.request_context import RequestContextStep
-from centrum.interceptors.tracing import configure_tracing
+from centrum.interceptors.tracing import TracingStep, configure_tracing
 from centrum.interceptors.validation import ValidationStep
 from centrum.policy.v1 import policy_pb2
 from centrum.server import catalog
@@ -144,6 +143,8 @@ class CentrumApp:
             on_store_error=lambda exc: self.metrics.backend_errors.labels(
                 backend="audit_store"
             ).inc(),
+            write_ahead=settings.audit_write_ahead,
+            fsync=settings.audit_fsync,
         )
         await self._pipeline.start()
         self.metrics.audit_queue_depth.set_function(self._pipeline.depth)
@@ -169,7 +170,7 @@ class CentrumApp:
         )
         configure_tracing(settings.otlp_endpoint)
         server = self._server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), self._chain(registry, backends)],  # type: ignore[no-untyped-call]
+            interceptors=[self._chain(registry, backends)],
             options=[
                 ("grpc.max_receive_message_length", _MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", _MAX_MESSAGE_BYTES),
@@ -318,10 +319,14 @@ class CentrumApp:
         return Chain(
             registry,
             [
+                TracingStep(),
                 RequestContextStep(),
                 MetricsStep(self.metrics),
                 LoggingStep(),
-                select(AuthStep(verifier), lambda policy: not policy.public),
+                select(
+                    AuthStep(verifier, client_certificates=settings.tls_client_ca_file is not None),
+                    lambda policy: not policy.public,
+                ),
                 select(
                     RateLimitStep(limiter, self.metrics),
                     lambda policy: policy.rate_limit is not None,

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     rate_limits: dict[str, RateLimitSetting] = Field(default_factory=dict)
     # When Redis is unreachable: true admits by the in-process limiter, false rejects.
     rate_limit_fail_open: bool = True
+    # Audit events go to a local write-ahead spool first and reach the audit store in the
+    # background (true), or to the store directly with the spool as fallback (false).
+    audit_write_ahead: bool = True
+    # fsync the spool per group commit; false survives a killed process but not an OS crash.
+    audit_fsync: bool = True
     # Per-method overrides of the contract's audit level, keyed "package.Service.Method".
     audit_levels: dict[str, AuditLevelName] = Field(default_factory=dict)
 

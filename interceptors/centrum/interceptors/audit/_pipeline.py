@@ -16,6 +16,11 @@ ignore such duplicates.
 
 The writer and the replayer never call the store at the same time: the writer calls it only while
 the spool is empty, the replayer only while it is not, and only the writer makes it non-empty.
+
+With ``write_ahead=True`` the spool is a write-ahead log: every batch goes to the spool first and
+the replayer moves it to the store in the background, so an audited call waits for one local
+append (and fsync) instead of a database transaction. ``fsync=False`` skips that fsync: events
+then survive the death of the process but not a crash of the machine before they reach the store.
 """
 
 from __future__ import annotations
@@ -74,6 +79,8 @@ class AuditPipeline:
         retry_interval_s: float = 1.0,
         segment_bytes: int = DEFAULT_SEGMENT_BYTES,
         on_store_error: Callable[[BaseException], None] | None = None,
+        write_ahead: bool = False,
+        fsync: bool = True,
     ) -> None:
         """Configure the pipeline; nothing touches the disk or the store before :meth:`start`.
 
@@ -95,6 +102,8 @@ class AuditPipeline:
         self._retry_interval_s = retry_interval_s
         self._segment_bytes = segment_bytes
         self._on_store_error = on_store_error
+        self._write_ahead = write_ahead
+        self._fsync = fsync
 
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         # Events handed to record() and not yet durable (queued or in the writer's batch).
@@ -228,7 +237,7 @@ class AuditPipeline:
         """Write ``batch`` to the store, or to the spool; return the error if neither took it."""
         spool = self._require_spool()
         events = [event for event, _ in batch]
-        if spool.pending() == 0:
+        if not self._write_ahead and spool.pending() == 0:
             try:
                 async with asyncio.timeout(self._store_timeout_s):
                     await self._store.append_batch(events)
@@ -238,7 +247,7 @@ class AuditPipeline:
                 self._store_succeeded()
                 return None
         try:
-            await asyncio.to_thread(spool.append, events)
+            await asyncio.to_thread(spool.append, events, sync=self._fsync)
         except Exception as exc:
             _log.error(
                 "audit events lost: store and spool both failed",
@@ -246,6 +255,8 @@ class AuditPipeline:
                 error=repr(exc),
             )
             return exc
+        if self._write_ahead:
+            self._wake_replayer.set()
         return None
 
     def _settle(self, batch: list[_Item], error: BaseException | None) -> None:

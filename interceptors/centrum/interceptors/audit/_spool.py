@@ -262,8 +262,11 @@ class Spool:
         """
         return self._next_seq - 1 - self._committed
 
-    def append(self, records: Sequence[bytes]) -> None:
+    def append(self, records: Sequence[bytes], *, sync: bool = True) -> None:
         """Append ``records`` in order and fsync once; they are durable when this returns.
+
+        With ``sync=False`` the fsync is skipped: the records survive the death of this process
+        (they are in the kernel's page cache) but not a crash of the machine.
 
         On failure the segment is cut back to its previous size, so a failed append leaves no
         partial frame. If even that fails (after a failed fsync the file's state is unknown), the
@@ -292,7 +295,8 @@ class Spool:
                 while view:
                     written = os.write(self._fd, view)
                     view = view[written:]
-                os.fsync(self._fd)
+                if sync:
+                    os.fsync(self._fd)
             except BaseException:
                 try:
                     os.ftruncate(self._fd, segment.size)

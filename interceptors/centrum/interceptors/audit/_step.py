@@ -8,7 +8,6 @@ loses its event.
 
 from __future__ import annotations
 
-import secrets
 import time
 from typing import Any, Protocol
 
@@ -18,10 +17,12 @@ from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 
 from centrum.audit.v1 import audit_pb2
 from centrum.interceptors.chain import Call
-from centrum.interceptors.context import CredentialKind, current_request
+from centrum.interceptors.context import CredentialKind
 from centrum.interceptors.errors import Unavailable
 from centrum.interceptors.policy import AuditLevel
 from centrum.interceptors.redaction import redact
+from centrum.interceptors.request_context import new_id
+from centrum.interceptors.step import Step
 
 __all__ = ["AuditRecorder", "AuditStep", "build_event"]
 
@@ -46,14 +47,11 @@ class AuditRecorder(Protocol):
         ...
 
 
-class AuditStep:
+class AuditStep(Step):
     """Produces the audit event of each audited call."""
 
     def __init__(self, recorder: AuditRecorder) -> None:
         self._recorder = recorder
-
-    async def before(self, call: Call) -> None:
-        """Nothing to do before the call."""
 
     async def after(self, call: Call) -> None:
         """Records the call's event; a call whose event cannot be kept does not succeed."""
@@ -76,7 +74,7 @@ def build_event(call: Call) -> audit_pb2.AuditEvent:
     service, _, method = policy.method[1:].partition("/")
     now = time.time_ns()
     event = audit_pb2.AuditEvent(
-        event_id=secrets.token_hex(16),
+        event_id=new_id(),
         category=service,
         action=method,
         outcome=_outcome(call.code),
@@ -103,10 +101,8 @@ def build_event(call: Call) -> audit_pb2.AuditEvent:
         event.authorization.scopes.extend(policy.scopes)
     else:
         event.actor.principal_kind = audit_pb2.PRINCIPAL_KIND_ANONYMOUS
-    info = current_request()
     event.correlation.request_id = call.request_id
-    if info is not None:
-        event.correlation.trace_id = info.trace_id
+    event.correlation.trace_id = call.trace_id
     if call.request is not None:
         event.resource.type = policy.resource_type
         event.resource.id = "/".join(

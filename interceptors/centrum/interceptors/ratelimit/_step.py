@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from centrum.interceptors.errors import ResourceExhausted
 from centrum.interceptors.ratelimit._gcra import Decision, Limiter, RateLimitRule
+from centrum.interceptors.step import Step
 from centrum.policy.v1.policy_pb2 import RateLimitKey
 
 if TYPE_CHECKING:  # the chain imports the policy registry, which imports this package
@@ -35,7 +36,7 @@ def _peer_host(peer: str) -> str:
     return host if sep and port.isdigit() else peer
 
 
-class RateLimitStep:
+class RateLimitStep(Step):
     """Admits or rejects each call through a `Limiter`."""
 
     def __init__(self, limiter: Limiter, metrics: Metrics | None = None) -> None:
@@ -55,9 +56,6 @@ class RateLimitStep:
             self._metrics.rate_limit_decisions.labels(bucket=rule.bucket, result=result).inc()
         if not decision.allowed:
             raise _rejection(rule, decision)
-
-    async def after(self, call: Call) -> None:
-        """Nothing to do after the call."""
 
 
 def _rejection(rule: RateLimitRule, decision: Decision) -> ResourceExhausted:
