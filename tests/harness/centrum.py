@@ -149,8 +149,9 @@ def _serve_processes(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
         jwks: list[dict[str, Any]] | None = None,
         env: dict[str, str] | None = None,
         data_dir: Path | None = None,
+        port: int | None = None,
     ) -> ServeProcess:
-        port = free_port()
+        port = port or free_port()
         data = data_dir or tmp_path / f"serve-{len(running)}"
         argv = (
             [sys.executable, str(ROOT / "tests" / "support" / "serve_echo.py")]

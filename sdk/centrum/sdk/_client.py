@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, NamedTuple
 
 import grpc
+from google.protobuf import descriptor
 
 from centrum.sdk._credentials import CallCredentials
-from centrum.sdk._stubs import ServiceStubs
+from centrum.sdk._stubs import SERVICES, ServiceStubs
+from centrum.sdk.errors import from_rpc_error
+from centrum.sdk.policy import channel_options
+from centrum.sdk.tokens import ClientCredentials, TokenSource
 
 __all__ = ["Client", "connect"]
+
+Metadata = Callable[[], tuple[tuple[str, str], ...]]
 
 
 class _Details(NamedTuple):
@@ -23,44 +29,47 @@ class _Details(NamedTuple):
     compression: grpc.Compression | None
 
 
-class _AddMetadata(
+class _Interceptor(
     grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
     grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
 ):
-    """Adds the credential's metadata to every call, whatever its shape."""
+    """Adds the credential to every call and raises CentrumError for failed unary responses."""
 
-    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
-        self._pairs = pairs
+    def __init__(self, metadata: Metadata) -> None:
+        self._metadata = metadata
 
     def _details(self, details: Any) -> _Details:
         return _Details(
             details.method,
             details.timeout,
-            (*(details.metadata or ()), *self._pairs),
+            (*(details.metadata or ()), *self._metadata()),
             details.credentials,
             details.wait_for_ready,
             details.compression,
         )
 
-    def intercept_unary_unary(
-        self, continuation: Callable[..., Any], details: Any, request: Any
-    ) -> Any:
-        return continuation(self._details(details), request)
+    @staticmethod
+    def _raise_parsed(outcome: Any) -> Any:
+        error = outcome.exception()
+        if isinstance(error, grpc.RpcError):
+            raise from_rpc_error(error) from None
+        return outcome
 
-    def intercept_unary_stream(
-        self, continuation: Callable[..., Any], details: Any, request: Any
-    ) -> Any:
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return self._raise_parsed(continuation(self._details(details), request))
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return continuation(self._details(details), request)
 
     def intercept_stream_unary(
-        self, continuation: Callable[..., Any], details: Any, requests: Iterator[Any]
+        self, continuation: Any, details: Any, requests: Iterator[Any]
     ) -> Any:
-        return continuation(self._details(details), requests)
+        return self._raise_parsed(continuation(self._details(details), requests))
 
     def intercept_stream_stream(
-        self, continuation: Callable[..., Any], details: Any, requests: Iterator[Any]
+        self, continuation: Any, details: Any, requests: Iterator[Any]
     ) -> Any:
         return continuation(self._details(details), requests)
 
@@ -68,13 +77,15 @@ class _AddMetadata(
 class Client(ServiceStubs):
     """A connection to Centrum with a typed stub per service; close it, or use it in `with`."""
 
-    def __init__(self, channel: grpc.Channel) -> None:
+    def __init__(self, channel: grpc.Channel, *, closing: Sequence[grpc.Channel] = ()) -> None:
         super().__init__(channel)
         self.channel = channel
+        self._closing = tuple(closing)
 
     def close(self) -> None:
         """Closes the channel."""
-        self.channel.close()
+        for channel in self._closing:
+            channel.close()
 
     def __enter__(self) -> Client:
         return self
@@ -93,20 +104,39 @@ def connect(
     *,
     token: str | None = None,
     api_key: str | None = None,
+    client_credentials: ClientCredentials | None = None,
     tls: grpc.ChannelCredentials | None = None,
+    retries: bool = True,
+    services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
     options: Sequence[tuple[str, Any]] = (),
 ) -> Client:
-    """Connects to Centrum at `target` (host:port), attaching a bearer token or API key.
+    """Connects to Centrum at `target` (host:port).
 
-    Without `tls` the channel is plaintext, which suits loopback and trusted meshes only.
+    Credentials: a static bearer `token`, an `api_key`, or `client_credentials`, exchanged for
+    access tokens through AuthService.Token and renewed before they expire. Without `tls` the
+    channel is plaintext, which suits loopback and trusted meshes only. Deadlines and retries
+    follow each RPC's policy in the contract (`retries=False` turns retries off).
     """
-    credentials = CallCredentials(token=token, api_key=api_key)
-    channel = (
-        grpc.secure_channel(target, tls, options=list(options))
-        if tls is not None
-        else grpc.insecure_channel(target, options=list(options))
-    )
-    pairs = credentials.metadata()
-    if pairs:
-        channel = grpc.intercept_channel(channel, _AddMetadata(pairs))
-    return Client(channel)
+    all_options = [*channel_options(services, retries=retries), *options]
+
+    def open_channel() -> grpc.Channel:
+        if tls is not None:
+            return grpc.secure_channel(target, tls, options=all_options)
+        return grpc.insecure_channel(target, options=all_options)
+
+    raw = open_channel()
+    metadata: Metadata
+    if client_credentials is not None:
+        source = TokenSource(client_credentials, raw)
+
+        def metadata() -> tuple[tuple[str, str], ...]:
+            return (("authorization", f"Bearer {source.token()}"),)
+
+    else:
+        pairs = CallCredentials(token=token, api_key=api_key).metadata()
+
+        def metadata() -> tuple[tuple[str, str], ...]:
+            return pairs
+
+    client = Client(grpc.intercept_channel(raw, _Interceptor(metadata)), closing=[raw])
+    return client

@@ -2,59 +2,86 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf import descriptor
 
+from centrum.auth.v1 import auth_service_pb2_grpc
 from centrum.sdk._credentials import CallCredentials
-from centrum.sdk._stubs import ServiceStubs
+from centrum.sdk._stubs import SERVICES, ServiceStubs
+from centrum.sdk.errors import from_rpc_error
+from centrum.sdk.policy import channel_options
+from centrum.sdk.tokens import AsyncTokenSource, ClientCredentials
 
 __all__ = ["AsyncClient", "connect"]
 
+Metadata = Callable[[], Awaitable[tuple[tuple[str, str], ...]]]
 
-class _AddMetadata(
+
+class _Interceptor(
     grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
     grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.aio.StreamStreamClientInterceptor,  # type: ignore[type-arg]
 ):
-    """Adds the credential's metadata to every call, whatever its shape."""
+    """Adds the credential to every call and raises CentrumError for failed unary responses."""
 
-    def __init__(self, pairs: tuple[tuple[str, str], ...]) -> None:
-        self._pairs = pairs
+    def __init__(self, metadata: Metadata) -> None:
+        self._metadata = metadata
 
-    def _with_metadata(self, details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
-        metadata = grpc.aio.Metadata(*(details.metadata or ()), *self._pairs)
+    async def _with_metadata(
+        self, details: grpc.aio.ClientCallDetails
+    ) -> grpc.aio.ClientCallDetails:
+        metadata = grpc.aio.Metadata(*(details.metadata or ()), *(await self._metadata()))
         return grpc.aio.ClientCallDetails(
             details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
         )
 
+    @staticmethod
+    async def _raise_parsed(call: Any) -> Any:
+        try:
+            await call
+        except grpc.aio.AioRpcError as error:
+            raise from_rpc_error(error) from None
+        return call
+
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._with_metadata(details), request)
+        return await self._raise_parsed(
+            await continuation(await self._with_metadata(details), request)
+        )
 
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(self._with_metadata(details), request)
+        return await continuation(await self._with_metadata(details), request)
 
     async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(self._with_metadata(details), requests)
+        return await self._raise_parsed(
+            await continuation(await self._with_metadata(details), requests)
+        )
 
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await continuation(self._with_metadata(details), requests)
+        return await continuation(await self._with_metadata(details), requests)
 
 
 class AsyncClient(ServiceStubs):
     """An asyncio connection to Centrum with a typed stub per service."""
 
-    def __init__(self, channel: grpc.aio.Channel) -> None:
+    def __init__(
+        self, channel: grpc.aio.Channel, *, closing: Sequence[grpc.aio.Channel] = ()
+    ) -> None:
         super().__init__(channel)
         self.channel = channel
+        self._closing = tuple(closing) or (channel,)
+        self.token_source: AsyncTokenSource | None = None
+        """The client-credentials token source, when the client uses one."""
 
     async def close(self) -> None:
-        """Closes the channel."""
-        await self.channel.close(grace=None)
+        """Closes the channels."""
+        for channel in self._closing:
+            await channel.close(grace=None)
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -73,15 +100,42 @@ def connect(
     *,
     token: str | None = None,
     api_key: str | None = None,
+    client_credentials: ClientCredentials | None = None,
     tls: grpc.ChannelCredentials | None = None,
+    retries: bool = True,
+    services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
     options: Sequence[tuple[str, Any]] = (),
 ) -> AsyncClient:
     """Connects to Centrum at `target` for asyncio callers; see `centrum.sdk.connect`."""
-    pairs = CallCredentials(token=token, api_key=api_key).metadata()
-    interceptors: Any = [_AddMetadata(pairs)] if pairs else None
-    channel = (
-        grpc.aio.secure_channel(target, tls, options=list(options), interceptors=interceptors)
-        if tls is not None
-        else grpc.aio.insecure_channel(target, options=list(options), interceptors=interceptors)
-    )
-    return AsyncClient(channel)
+    all_options = [*channel_options(services, retries=retries), *options]
+
+    def open_channel(interceptors: Sequence[Any] | None) -> grpc.aio.Channel:
+        chosen: Any = interceptors
+        if tls is not None:
+            return grpc.aio.secure_channel(target, tls, options=all_options, interceptors=chosen)
+        return grpc.aio.insecure_channel(target, options=all_options, interceptors=chosen)
+
+    source: AsyncTokenSource | None = None
+    closing: list[grpc.aio.Channel] = []
+    metadata: Metadata
+    if client_credentials is not None:
+        token_channel = open_channel(None)
+        closing.append(token_channel)
+        source = AsyncTokenSource(
+            client_credentials, auth_service_pb2_grpc.AuthServiceStub(token_channel).Token
+        )
+
+        async def metadata() -> tuple[tuple[str, str], ...]:
+            assert source is not None
+            return (("authorization", f"Bearer {await source.token()}"),)
+
+    else:
+        pairs = CallCredentials(token=token, api_key=api_key).metadata()
+
+        async def metadata() -> tuple[tuple[str, str], ...]:
+            return pairs
+
+    channel = open_channel([_Interceptor(metadata)])
+    client = AsyncClient(channel, closing=[channel, *closing])
+    client.token_source = source
+    return client
