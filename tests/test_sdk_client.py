@@ -143,3 +143,26 @@ def test_restart_is_ridden_through_for_idempotent_calls_only(
     caller.join(timeout=60)
     client.close()
     assert answered == {"echo": "during"}
+
+
+async def test_every_call_shape_carries_the_credential(
+    centrum: CentrumApp, token_mint: TokenMint
+) -> None:
+    """The asyncio client authenticates unary and streaming calls alike."""
+    from harness.echo_client import SHAPES, EchoClient
+
+    async with aio.connect(f"127.0.0.1:{centrum.port}", token=token_mint.token()) as client:
+        results = [await EchoClient(client.channel).shape(shape) for shape in SHAPES]
+    assert results[1:] == [[0, 1, 2], "a b", ["A", "B"]]
+
+
+def test_sync_streaming_calls_carry_the_credential(
+    serve_process: Callable[..., ServeProcess], token_mint: TokenMint
+) -> None:
+    """The synchronous client authenticates a server stream too."""
+    pb2, pb2_grpc = echo.modules()
+    server = serve_process(echo_service=True, jwks=[token_mint.jwk])
+    with connect(server.target, token=token_mint.token()) as client:
+        stub = pb2_grpc.EchoServiceStub(client.channel)
+        indices = [m.index for m in stub.ServerStream(pb2.ServerStreamRequest(count=3), timeout=10)]
+    assert indices == [0, 1, 2]

@@ -22,13 +22,12 @@ __all__ = ["AsyncClient", "connect"]
 Metadata = Callable[[], Awaitable[tuple[tuple[str, str], ...]]]
 
 
-class _Interceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.aio.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
-    grpc.aio.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
-    grpc.aio.StreamStreamClientInterceptor,  # type: ignore[type-arg]
-):
-    """Adds the credential to every call and raises CentrumError for failed unary responses."""
+class _Interceptor:
+    """Adds the credential to every call and raises CentrumError for failed unary responses.
+
+    grpc.aio files each interceptor under the first call shape it implements, so every shape
+    gets a subclass of its own (see `_interceptors`).
+    """
 
     def __init__(self, metadata: Metadata) -> None:
         self._metadata = metadata
@@ -49,21 +48,31 @@ class _Interceptor(
             raise from_rpc_error(error) from None
         return call
 
-    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await self._raise_parsed(
-            await continuation(await self._with_metadata(details), request)
-        )
 
+class _UnaryUnary(_Interceptor, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        call = await continuation(await self._with_metadata(details), request)
+        return await self._raise_parsed(call)
+
+
+class _UnaryStream(_Interceptor, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[type-arg]
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
         return await continuation(await self._with_metadata(details), request)
 
-    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
-        return await self._raise_parsed(
-            await continuation(await self._with_metadata(details), requests)
-        )
 
+class _StreamUnary(_Interceptor, grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        call = await continuation(await self._with_metadata(details), requests)
+        return await self._raise_parsed(call)
+
+
+class _StreamStream(_Interceptor, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[type-arg]
     async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
         return await continuation(await self._with_metadata(details), requests)
+
+
+def _interceptors(metadata: Metadata) -> list[_Interceptor]:
+    return [cls(metadata) for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
 
 
 class AsyncClient(ServiceStubs):
@@ -135,7 +144,7 @@ def connect(
         async def metadata() -> tuple[tuple[str, str], ...]:
             return pairs
 
-    channel = open_channel([_Interceptor(metadata)])
+    channel = open_channel(_interceptors(metadata))
     client = AsyncClient(channel, closing=[channel, *closing])
     client.token_source = source
     return client

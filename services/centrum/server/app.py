@@ -156,6 +156,7 @@ class CentrumApp:
         else:
             self._revocations = MemoryRevocations()
 
+        self._bundles = await self._build_services(backends)
         descriptors = [
             *catalog.descriptors_of(settings.services),
             *(extra.descriptor for extra in self._extra_services),

@@ -54,6 +54,7 @@ class LeafEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     LEAF_ENCODING_UNSPECIFIED: _ClassVar[LeafEncoding]
     LEAF_ENCODING_JCS: _ClassVar[LeafEncoding]
+    LEAF_ENCODING_PROTOBUF_DETERMINISTIC: _ClassVar[LeafEncoding]
 PRINCIPAL_KIND_UNSPECIFIED: PrincipalKind
 PRINCIPAL_KIND_USER: PrincipalKind
 PRINCIPAL_KIND_SERVICE_ACCOUNT: PrincipalKind
@@ -78,6 +79,7 @@ HASH_ALGORITHM_UNSPECIFIED: HashAlgorithm
 HASH_ALGORITHM_SHA256: HashAlgorithm
 LEAF_ENCODING_UNSPECIFIED: LeafEncoding
 LEAF_ENCODING_JCS: LeafEncoding
+LEAF_ENCODING_PROTOBUF_DETERMINISTIC: LeafEncoding
 
 class AuditEvent(_message.Message):
     __slots__ = ("event_id", "category", "action", "outcome", "severity", "actor", "resource", "correlation", "authorization", "sensitivity", "details", "financial", "rpc", "event_time", "integrated_time", "submitter")

@@ -1,111 +1,573 @@
-"""The audit log store: gap-free, duplicate-free appends of serialized events.
+"""The audit log store: gap-free, duplicate-free appends with the Merkle tree kept beside them.
 
 Appends of every replica serialise on the single `audit_head` row (a row lock on PostgreSQL, the
 database lock on SQLite), so indices are dense and each event id is stored once per tenant:
-a replayed event (the audit spool delivers at least once) is recognised and skipped.
+a replayed event (the audit spool delivers at least once) is recognised and skipped. The same
+transaction that inserts a batch's entries inserts the subtree hashes the batch completes and
+moves the head's compact range (see `merkle`), so the tree can never disagree with the entries,
+also after a crash.
+
+Leaf values are the deterministic protobuf encoding of the complete event (integrated time set,
+unknown fields dropped); see `LEAF_ENCODING_PROTOBUF_DETERMINISTIC` in the contract. They are
+encoded and hashed before the head row is locked, so the lock is held for the inserts only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.audit.v1 import audit_pb2
-from centrum.services.audit.tables import audit_entries, audit_head
+from centrum.services.audit import merkle
+from centrum.services.audit.merkle import leaf_hash
+from centrum.services.audit.tables import (
+    PRUNABLE_COLUMNS,
+    audit_checkpoints,
+    audit_entries,
+    audit_head,
+    audit_signing_keys,
+    audit_tree_nodes,
+)
 from centrum.services.db import BackendUnavailable
 
-__all__ = ["SqlAuditLog", "leaf_hash"]
+__all__ = [
+    "AppendOutcome",
+    "EventConflict",
+    "SqlAuditLog",
+    "StoredCheckpoint",
+    "StoredEntry",
+    "StoredKey",
+    "TreeHead",
+    "encode_event",
+    "leaf_hash",
+]
+
+_IN_CHUNK = 900
+"""Most bound parameters per IN list (SQLite allows 32766, PostgreSQL 65535)."""
 
 
-def leaf_hash(payload: bytes) -> bytes:
-    """RFC 6962 leaf hash: SHA-256 over 0x00 followed by the leaf's bytes."""
-    return hashlib.sha256(b"\x00" + payload).digest()
+class EventConflict(Exception):
+    """An event id of the tenant already holds an event with other content."""
+
+    def __init__(self, tenant: str, event_id: str, index: int) -> None:
+        super().__init__(f"event {event_id!r} already exists at index {index} with other content")
+        self.tenant = tenant
+        self.event_id = event_id
+        self.index = index
+
+
+@dataclass(frozen=True, slots=True)
+class AppendOutcome:
+    """Where one appended event ended up."""
+
+    index: int
+    leaf_hash: bytes
+    integrated_ns: int
+    deduplicated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """One row of the log; `payload` (the leaf value) is None once pruned."""
+
+    index: int
+    tenant: str
+    event_id: str
+    integrated_ns: int
+    leaf_hash: bytes
+    payload: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """The current tree: its size, root hash and compact range."""
+
+    size: int
+    root: bytes
+    compact: merkle.CompactRange
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A signed checkpoint as stored."""
+
+    tree_size: int
+    root_hash: bytes
+    timestamp_ns: int
+    key_id: bytes
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A checkpoint signing key as stored (the private half encrypted under the master key)."""
+
+    key_id: bytes
+    key_name: str
+    public_key: bytes
+    private_key: bytes
+    create_ns: int
+
+
+@dataclass(slots=True)
+class _Prepared:
+    event: audit_pb2.AuditEvent
+    key: tuple[str, str]
+    leaf: bytes
+    row: dict[str, object]
+
+
+def encode_event(event: audit_pb2.AuditEvent) -> bytes:
+    """The leaf value of an event: its deterministic protobuf encoding without unknown fields."""
+    event.DiscardUnknownFields()
+    return event.SerializeToString(deterministic=True)
+
+
+def _prepare(event: audit_pb2.AuditEvent, now_ns: int) -> _Prepared:
+    event.integrated_time.FromNanoseconds(now_ns)
+    if event.severity == audit_pb2.AUDIT_SEVERITY_UNSPECIFIED:
+        event.severity = audit_pb2.AUDIT_SEVERITY_INFO
+    payload = encode_event(event)
+    leaf = leaf_hash(payload)
+    return _Prepared(
+        event,
+        (event.actor.tenant, event.event_id),
+        leaf,
+        {
+            "tenant": event.actor.tenant,
+            "event_id": event.event_id,
+            "integrated_ns": now_ns,
+            "leaf_hash": leaf,
+            "payload": payload,
+            "category": event.category or None,
+            "action": event.action or None,
+            "outcome": event.outcome,
+            "severity": event.severity,
+            "actor_id": event.actor.principal_id or None,
+            "resource_type": event.resource.type or None,
+            "resource_id": event.resource.id or None,
+            "request_id": event.correlation.request_id or None,
+            "trace_id": event.correlation.trace_id or None,
+            "correlation_id": event.correlation.correlation_id or None,
+            "transaction_id": event.financial.transaction_id or None,
+        },
+    )
+
+
+def _same_content(stored: bytes | None, event: audit_pb2.AuditEvent) -> bool:
+    """Tells whether a stored leaf value holds `event` apart from the server-set fields."""
+    if stored is None:
+        return True  # pruned: the content can no longer be compared
+    before = audit_pb2.AuditEvent.FromString(stored)
+    after = audit_pb2.AuditEvent()
+    after.CopyFrom(event)
+    for message in (before, after):
+        message.ClearField("integrated_time")
+        message.ClearField("submitter")
+    return before.SerializeToString(deterministic=True) == after.SerializeToString(
+        deterministic=True
+    )
+
+
+def _entry(row: Any) -> StoredEntry:
+    payload = row.payload
+    return StoredEntry(
+        index=int(row.idx),
+        tenant=str(row.tenant),
+        event_id=str(row.event_id),
+        integrated_ns=int(row.integrated_ns),
+        leaf_hash=bytes(row.leaf_hash),
+        payload=None if payload is None else bytes(payload),
+    )
+
+
+_ENTRY_COLUMNS = (
+    audit_entries.c.idx,
+    audit_entries.c.tenant,
+    audit_entries.c.event_id,
+    audit_entries.c.integrated_ns,
+    audit_entries.c.leaf_hash,
+    audit_entries.c.payload,
+)
 
 
 class SqlAuditLog:
     """The audit log in the relational database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        on_append: Callable[[], None] | None = None,
+        clock_ns: Callable[[], int] = time.time_ns,
+    ) -> None:
+        """`on_append` is called after each commit that added entries (to wake readers)."""
         self._engine = engine
+        self._on_append = on_append
+        self._clock_ns = clock_ns
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The database engine of the store."""
+        return self._engine
+
+    # -- appending ---------------------------------------------------------------------------
 
     async def append_batch(self, records: Sequence[bytes]) -> None:
         """Appends serialized AuditEvents in order, skipping event ids already stored."""
-        now = time.time_ns()
-        events = []
-        for record in records:
-            event = audit_pb2.AuditEvent.FromString(record)
-            event.integrated_time.FromNanoseconds(now)
-            events.append(event)
+        events = [audit_pb2.AuditEvent.FromString(record) for record in records]
+        await self.append(events, strict=False)
+
+    async def append(
+        self, events: Sequence[audit_pb2.AuditEvent], *, strict: bool = True
+    ) -> list[AppendOutcome]:
+        """Appends events in order, all or nothing, and says where each one is.
+
+        Each event gets its integrated time (and default severity) set in place. An event whose
+        (tenant, event_id) is stored already is not appended again: its outcome names the stored
+        entry with `deduplicated` set. With `strict`, a stored event of other content raises
+        :class:`EventConflict` and nothing is appended.
+        """
+        now = self._clock_ns()
+        prepared = [_prepare(event, now) for event in events]
         try:
             async with self._engine.begin() as connection:
-                # Writing the head row first takes the write lock on both engines (a row lock on
-                # PostgreSQL, the database lock on SQLite) before the size is read.
-                size = (
-                    await connection.execute(
-                        sa.update(audit_head)
-                        .where(audit_head.c.id == 1)
-                        .values(tree_size=audit_head.c.tree_size)
-                        .returning(audit_head.c.tree_size)
-                    )
-                ).scalar_one()
-                keys = [(e.actor.tenant, e.event_id) for e in events]
-                stored = {
-                    (row.tenant, row.event_id)
-                    for row in await connection.execute(
-                        sa.select(audit_entries.c.tenant, audit_entries.c.event_id).where(
-                            audit_entries.c.event_id.in_([k[1] for k in keys])
-                        )
-                    )
-                }
-                rows: list[dict[str, object]] = []
-                for event, key in zip(events, keys, strict=True):
-                    if key in stored:
-                        continue
-                    stored.add(key)
-                    payload = event.SerializeToString(deterministic=True)
-                    rows.append(
-                        {
-                            "idx": size + len(rows),
-                            "tenant": key[0],
-                            "event_id": key[1],
-                            "integrated_ns": now,
-                            "leaf_hash": leaf_hash(payload),
-                            "payload": payload,
-                        }
-                    )
-                if rows:
-                    await connection.execute(sa.insert(audit_entries), rows)
-                    await connection.execute(
-                        sa.update(audit_head)
-                        .where(audit_head.c.id == 1)
-                        .values(tree_size=size + len(rows))
-                    )
+                outcomes = await self._append_locked(connection, prepared, strict)
         except (DBAPIError, OSError) as exc:
             raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+        if self._on_append is not None and any(not o.deduplicated for o in outcomes):
+            self._on_append()
+        return outcomes
+
+    async def _append_locked(
+        self, connection: AsyncConnection, prepared: list[_Prepared], strict: bool
+    ) -> list[AppendOutcome]:
+        # Writing the head row first takes the write lock on both engines (a row lock on
+        # PostgreSQL, the database lock on SQLite) before the size is read.
+        head = (
+            await connection.execute(
+                sa.update(audit_head)
+                .where(audit_head.c.id == 1)
+                .values(tree_size=audit_head.c.tree_size)
+                .returning(audit_head.c.tree_size, audit_head.c.compact_range)
+            )
+        ).one()
+        compact = merkle.CompactRange.decode(int(head.tree_size), head.compact_range)
+        stored = await self._stored_keys(connection, {p.key for p in prepared})
+        outcomes: list[AppendOutcome] = []
+        rows: list[dict[str, object]] = []
+        nodes: list[dict[str, object]] = []
+
+        def emit(level: int, index: int, value: bytes) -> None:
+            nodes.append({"level": level, "idx": index, "hash": value})
+
+        for item in prepared:
+            existing = stored.get(item.key)
+            if existing is not None:
+                if strict and not _same_content(existing.payload, item.event):
+                    raise EventConflict(item.key[0], item.key[1], existing.index)
+                outcomes.append(
+                    AppendOutcome(existing.index, existing.leaf_hash, existing.integrated_ns, True)
+                )
+                continue
+            index = compact.size
+            item.row["idx"] = index
+            compact.append(item.leaf, emit)
+            rows.append(item.row)
+            integrated = item.event.integrated_time.ToNanoseconds()
+            stored[item.key] = StoredEntry(
+                index, item.key[0], item.key[1], integrated, item.leaf, None
+            )
+            outcomes.append(AppendOutcome(index, item.leaf, integrated, False))
+        if rows:
+            await connection.execute(sa.insert(audit_entries), rows)
+            if nodes:
+                await connection.execute(sa.insert(audit_tree_nodes), nodes)
+            await connection.execute(
+                sa.update(audit_head)
+                .where(audit_head.c.id == 1)
+                .values(tree_size=compact.size, compact_range=compact.encode())
+            )
+        return outcomes
+
+    async def _stored_keys(
+        self, connection: AsyncConnection, wanted: set[tuple[str, str]]
+    ) -> dict[tuple[str, str], StoredEntry]:
+        by_tenant: dict[str, list[str]] = {}
+        for tenant, event_id in sorted(wanted):
+            by_tenant.setdefault(tenant, []).append(event_id)
+        found: dict[tuple[str, str], StoredEntry] = {}
+        for tenant, ids in by_tenant.items():
+            # (tenant, event_id) is the unique index, so each lookup is an index probe.
+            for start in range(0, len(ids), _IN_CHUNK):
+                result = await connection.execute(
+                    sa.select(*_ENTRY_COLUMNS)
+                    .where(audit_entries.c.tenant == tenant)
+                    .where(audit_entries.c.event_id.in_(ids[start : start + _IN_CHUNK]))
+                )
+                for row in result:
+                    entry = _entry(row)
+                    found[(entry.tenant, entry.event_id)] = entry
+        return found
+
+    # -- reading entries ---------------------------------------------------------------------
 
     async def size(self) -> int:
         """The number of entries in the log."""
-        async with self._engine.connect() as connection:
-            return int(
-                (
+        return (await self.head()).size
+
+    async def head(self) -> TreeHead:
+        """The current tree size, root hash and compact range (one consistent read)."""
+        try:
+            async with self._engine.connect() as connection:
+                row = (
                     await connection.execute(
-                        sa.select(audit_head.c.tree_size).where(audit_head.c.id == 1)
+                        sa.select(audit_head.c.tree_size, audit_head.c.compact_range).where(
+                            audit_head.c.id == 1
+                        )
                     )
-                ).scalar_one()
-            )
+                ).one()
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+        compact = merkle.CompactRange.decode(int(row.tree_size), row.compact_range)
+        return TreeHead(compact.size, compact.root(), compact)
 
     async def events(self, start: int = 0, limit: int = 1000) -> list[audit_pb2.AuditEvent]:
-        """Events from index `start` on, in log order."""
+        """Events from index `start` on, in log order (pruned entries are left out)."""
+        entries = await self.entries(sa.true(), after=start - 1, limit=limit)
+        return [audit_pb2.AuditEvent.FromString(e.payload) for e in entries if e.payload]
+
+    async def entry(self, index: int) -> StoredEntry | None:
+        """The entry at `index`, or None past the end."""
+        found = await self.entries(audit_entries.c.idx == index, limit=1)
+        return found[0] if found else None
+
+    async def entries(
+        self,
+        condition: sa.ColumnElement[bool],
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        descending: bool = False,
+        limit: int = 1000,
+    ) -> list[StoredEntry]:
+        """Entries matching `condition` with after < index < before, in index order."""
+        query = sa.select(*_ENTRY_COLUMNS).where(condition)
+        if after is not None:
+            query = query.where(audit_entries.c.idx > after)
+        if before is not None:
+            query = query.where(audit_entries.c.idx < before)
+        order = audit_entries.c.idx.desc() if descending else audit_entries.c.idx
+        try:
+            async with self._engine.connect() as connection:
+                result = await connection.execute(query.order_by(order).limit(limit))
+                return [_entry(row) for row in result]
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+
+    async def scan(self, chunk: int = 20_000) -> AsyncIterator[list[StoredEntry]]:
+        """Every entry in index order, `chunk` rows at a time (for verification and export)."""
+        after = -1
+        while True:
+            rows = await self.entries(sa.true(), after=after, limit=chunk)
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].index
+
+    async def prune(self, before_ns: int) -> int:
+        """Removes the payloads of entries integrated before `before_ns`; returns how many.
+
+        Leaf hashes, indices, times and the tree stay, so every proof still verifies.
+        """
+        try:
+            async with self._engine.begin() as connection:
+                result = await connection.execute(
+                    sa.update(audit_entries)
+                    .where(audit_entries.c.integrated_ns < before_ns)
+                    .where(audit_entries.c.payload.is_not(None))
+                    .values({name: None for name in PRUNABLE_COLUMNS})
+                )
+                return int(result.rowcount)
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+
+    # -- proofs ------------------------------------------------------------------------------
+
+    async def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        """The RFC 6962 audit path of leaf `index` in the tree of `size` (<= the head size)."""
+        return await self.range_hashes(merkle.inclusion_ranges(index, size))
+
+    async def consistency_proof(self, first: int, second: int) -> list[bytes]:
+        """The RFC 6962 consistency proof from `first` to `second` leaves (<= the head size)."""
+        return await self.range_hashes(merkle.consistency_ranges(first, second))
+
+    async def root_at(self, size: int) -> bytes:
+        """The root hash of the tree of the first `size` leaves (<= the head size)."""
+        if size == 0:
+            return merkle.CompactRange().root()
+        return (await self.range_hashes([(0, size)]))[0]
+
+    async def range_hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The hash of each leaf range, from O(log n) stored hashes read in two queries."""
+        per_range = [merkle.nodes_of_range(low, high) for low, high in ranges]
+        plan = merkle.fetch_plan(node for nodes in per_range for node in nodes)
+        leaves: dict[int, bytes] = {}
+        stored: dict[merkle.NodeId, bytes] = {}
+        try:
+            async with self._engine.connect() as connection:
+                if plan.leaf_ranges:
+                    result = await connection.execute(
+                        sa.select(audit_entries.c.idx, audit_entries.c.leaf_hash).where(
+                            sa.or_(
+                                *(
+                                    audit_entries.c.idx.between(low, high - 1)
+                                    for low, high in _merge(plan.leaf_ranges)
+                                )
+                            )
+                        )
+                    )
+                    leaves = {int(i): bytes(h) for i, h in result}
+                if plan.node_ranges:
+                    result = await connection.execute(
+                        sa.select(
+                            audit_tree_nodes.c.level,
+                            audit_tree_nodes.c.idx,
+                            audit_tree_nodes.c.hash,
+                        ).where(
+                            sa.or_(
+                                *(
+                                    sa.and_(
+                                        audit_tree_nodes.c.level == level,
+                                        audit_tree_nodes.c.idx.between(low, high - 1),
+                                    )
+                                    for level, low, high in plan.node_ranges
+                                )
+                            )
+                        )
+                    )
+                    stored = {(int(r.level), int(r.idx)): bytes(r.hash) for r in result}
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+        hashes = plan.resolve(leaves, stored)
+        return [merkle.range_hash(nodes, hashes) for nodes in per_range]
+
+    async def stored_nodes(self, level: int, low: int, high: int) -> dict[int, bytes]:
+        """Stored subtree hashes of `level` with low <= index < high (for verification)."""
         async with self._engine.connect() as connection:
             result = await connection.execute(
-                sa.select(audit_entries.c.payload)
-                .where(audit_entries.c.idx >= start)
-                .order_by(audit_entries.c.idx)
-                .limit(limit)
+                sa.select(audit_tree_nodes.c.idx, audit_tree_nodes.c.hash)
+                .where(audit_tree_nodes.c.level == level)
+                .where(audit_tree_nodes.c.idx >= low)
+                .where(audit_tree_nodes.c.idx < high)
             )
-            return [audit_pb2.AuditEvent.FromString(row[0]) for row in result if row[0]]
+            return {int(i): bytes(h) for i, h in result}
+
+    # -- checkpoints and keys ----------------------------------------------------------------
+
+    async def add_checkpoint(self, checkpoint: StoredCheckpoint) -> StoredCheckpoint:
+        """Stores a checkpoint; if one of that size exists already, returns the stored one."""
+        try:
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    sa.insert(audit_checkpoints).values(
+                        tree_size=checkpoint.tree_size,
+                        root_hash=checkpoint.root_hash,
+                        timestamp_ns=checkpoint.timestamp_ns,
+                        key_id=checkpoint.key_id,
+                        note=checkpoint.note,
+                    )
+                )
+            return checkpoint
+        except IntegrityError:
+            existing = await self.checkpoint_at(checkpoint.tree_size)
+            assert existing is not None
+            return existing
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+
+    async def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The checkpoint of the largest tree size, if any was issued."""
+        found = await self._checkpoints(sa.true(), descending=True, limit=1)
+        return found[0] if found else None
+
+    async def checkpoint_at(self, size: int) -> StoredCheckpoint | None:
+        """The checkpoint issued at exactly `size` leaves, if there is one."""
+        found = await self._checkpoints(audit_checkpoints.c.tree_size == size, limit=1)
+        return found[0] if found else None
+
+    async def checkpoints(self, after_size: int = -1, limit: int = 1000) -> list[StoredCheckpoint]:
+        """Checkpoints of sizes above `after_size`, smallest first."""
+        return await self._checkpoints(audit_checkpoints.c.tree_size > after_size, limit=limit)
+
+    async def _checkpoints(
+        self, condition: sa.ColumnElement[bool], *, descending: bool = False, limit: int
+    ) -> list[StoredCheckpoint]:
+        column = audit_checkpoints.c.tree_size
+        try:
+            async with self._engine.connect() as connection:
+                result = await connection.execute(
+                    sa.select(audit_checkpoints)
+                    .where(condition)
+                    .order_by(column.desc() if descending else column)
+                    .limit(limit)
+                )
+                return [
+                    StoredCheckpoint(
+                        int(r.tree_size),
+                        bytes(r.root_hash),
+                        int(r.timestamp_ns),
+                        bytes(r.key_id),
+                        str(r.note),
+                    )
+                    for r in result
+                ]
+        except (DBAPIError, OSError) as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+
+    async def signing_keys(self) -> list[StoredKey]:
+        """Every checkpoint signing key, oldest first."""
+        async with self._engine.connect() as connection:
+            result = await connection.execute(
+                sa.select(audit_signing_keys).order_by(audit_signing_keys.c.create_ns)
+            )
+            return [
+                StoredKey(
+                    bytes(r.key_id),
+                    str(r.key_name),
+                    bytes(r.public_key),
+                    bytes(r.private_key),
+                    int(r.create_ns),
+                )
+                for r in result
+            ]
+
+    async def add_signing_key(self, key: StoredKey) -> None:
+        """Stores a new signing key."""
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                sa.insert(audit_signing_keys).values(
+                    key_id=key.key_id,
+                    key_name=key.key_name,
+                    public_key=key.public_key,
+                    private_key=key.private_key,
+                    create_ns=key.create_ns,
+                )
+            )
+
+
+def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, overlapping or touching ranges merged into one."""
+    merged: list[tuple[int, int]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(high, merged[-1][1]))
+        else:
+            merged.append((low, high))
+    return merged

@@ -1,0 +1,283 @@
+"""`centrum audit`: tail, query, checkpoint and export over gRPC; verify the local store.
+
+`verify` reads the database named by the settings directly (like `centrum migrate`), recomputes
+the whole tree and names the first index that differs; every other command talks to a server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import grpc
+import typer
+from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
+from rich.console import Console
+from rich.table import Table
+
+from centrum import sdk
+from centrum.audit.v1 import audit_pb2, audit_service_pb2
+
+__all__ = ["app"]
+
+app = typer.Typer(help="The audit log: tail, query, verify, checkpoint and export.")
+_out = Console()
+_err = Console(stderr=True)
+
+Target = Annotated[
+    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
+]
+Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token.")]
+AsJson = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
+
+
+@contextmanager
+def _rpc_errors() -> Iterator[None]:
+    """Ends the command with one line (status, reason) and exit code 1 on an RPC error."""
+    try:
+        yield
+    except grpc.RpcError as exc:
+        code = exc.code().name if hasattr(exc, "code") else "UNKNOWN"
+        message = exc.details() if hasattr(exc, "details") else str(exc)
+        _err.print(f"[bold red]error:[/] {code}{_reason(exc)}: {message}")
+        raise typer.Exit(code=1) from None
+
+
+def _reason(exc: grpc.RpcError) -> str:
+    for key, value in getattr(exc, "trailing_metadata", lambda: ())() or ():
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status.FromString(value)
+            for detail in status.details:
+                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                    info = error_details_pb2.ErrorInfo()
+                    detail.Unpack(info)
+                    return f" ({info.reason})"
+    return ""
+
+
+def _filter(
+    action: str | None, actor: str | None, correlation_id: str | None, category: str | None
+) -> audit_pb2.AuditFilter:
+    return audit_pb2.AuditFilter(
+        action=action or "",
+        actor_principal_id=actor or "",
+        correlation_id=correlation_id or "",
+        category=category or "",
+    )
+
+
+def _entry_row(entry: audit_pb2.AuditEntry) -> list[str]:
+    event = entry.event
+    return [
+        str(entry.index),
+        entry.integrated_time.ToJsonString(),
+        event.category,
+        event.action,
+        audit_pb2.AuditOutcome.Name(event.outcome).removeprefix("AUDIT_OUTCOME_"),
+        event.actor.principal_id,
+        "pruned" if entry.payload_pruned else event.event_id,
+    ]
+
+
+def _as_dict(message: Any) -> dict[str, Any]:
+    return json_format.MessageToDict(message)
+
+
+@app.command()
+def tail(
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    start: Annotated[int, typer.Option(help="First index to stream.")] = 0,
+    from_end: Annotated[bool, typer.Option(help="Only entries appended from now on.")] = False,
+    limit: Annotated[int, typer.Option(help="Stop after this many entries (0: follow).")] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Streams entries as they are appended (resume with --start <next index>)."""
+    with _rpc_errors(), sdk.connect(target, token=token) as client:
+        seen = 0
+        stream = client.audit.Tail(
+            audit_service_pb2.TailRequest(start_index=start, from_end=from_end)
+        )
+        for item in stream:
+            if not item.HasField("entry"):
+                continue
+            if as_json:
+                print(json.dumps(_as_dict(item.entry)), flush=True)
+            else:
+                _out.print(" ".join(_entry_row(item.entry)))
+            seen += 1
+            if limit and seen >= limit:
+                stream.cancel()
+                break
+
+
+@app.command()
+def query(
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    action: Annotated[str | None, typer.Option(help="Exact action.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Actor principal id.")] = None,
+    category: Annotated[str | None, typer.Option(help="Category or its prefix.")] = None,
+    correlation_id: Annotated[str | None, typer.Option(help="Correlation id.")] = None,
+    page_size: Annotated[int, typer.Option(help="Entries per page.")] = 100,
+    page_token: Annotated[str, typer.Option(help="next_page_token of a previous page.")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """Lists one page of the tenant's entries, newest first."""
+    with _rpc_errors(), sdk.connect(target, token=token) as client:
+        response = client.audit.Query(
+            audit_service_pb2.QueryRequest(
+                filter=_filter(action, actor, correlation_id, category),
+                page_size=page_size,
+                page_token=page_token,
+            )
+        )
+    if as_json:
+        print(json.dumps(_as_dict(response)))
+        return
+    table = Table("index", "integrated", "category", "action", "outcome", "actor", "event id")
+    for entry in response.entries:
+        table.add_row(*_entry_row(entry))
+    _out.print(table)
+    if response.next_page_token:
+        _out.print(f"next page: --page-token {response.next_page_token}")
+
+
+@app.command()
+def checkpoint(
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    state_file: Annotated[
+        Path | None,
+        typer.Option(help="Keeps the last verified checkpoint; detects rollback and forks."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Fetches the latest checkpoint and verifies it (and its consistency, with --state-file)."""
+    from centrum.sdk.aio import connect
+    from centrum.sdk.audit import LogVerifier, VerificationError
+
+    async def run() -> audit_pb2.Checkpoint:
+        async with connect(target, token=token) as client:
+            info = await client.audit.GetLogInfo(audit_service_pb2.GetLogInfoRequest())
+            verifier = LogVerifier(
+                info.origin, [k.verifier_key for k in info.public_keys], state_file=state_file
+            )
+            await verifier.refresh(client.audit)
+            response = await client.audit.GetCheckpoint(audit_service_pb2.GetCheckpointRequest())
+            latest: audit_pb2.Checkpoint = response.checkpoint
+            return latest
+
+    try:
+        with _rpc_errors():
+            found = asyncio.run(run())
+    except VerificationError as exc:
+        _err.print(f"[bold red]error:[/] checkpoint does not verify: {exc}")
+        raise typer.Exit(code=1) from None
+    if as_json:
+        print(json.dumps(_as_dict(found)))
+        return
+    _out.print(f"origin     {found.origin}")
+    _out.print(f"tree size  {found.tree_size}")
+    _out.print(f"root hash  {base64.b64encode(found.root_hash).decode()}")
+    _out.print(f"signed at  {found.timestamp.ToJsonString()}  (signature verified)")
+
+
+@app.command()
+def export(
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    start: Annotated[int, typer.Option(help="First index.")] = 0,
+    end: Annotated[int, typer.Option(help="One past the last index (0: latest checkpoint).")] = 0,
+    server_path: Annotated[
+        str | None, typer.Option(help="Write on the server, under its export directory.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Local file (default: stdout).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing server file.")] = False,
+) -> None:
+    """Exports a range with its checkpoint and proofs as JSON Lines."""
+    request = audit_service_pb2.ExportRequest(start_index=start, end_index=end)
+    if server_path:
+        request.destination.file.path = server_path
+        request.destination.file.overwrite = overwrite
+    summary = audit_service_pb2.ExportSummary()
+    with _rpc_errors(), sdk.connect(target, token=token) as client:
+        sink = output.open("wb") if output is not None else sys.stdout.buffer
+        try:
+            for item in client.audit.Export(request):
+                if item.HasField("chunk"):
+                    sink.write(item.chunk)
+                elif item.HasField("summary"):
+                    summary = item.summary
+        finally:
+            if output is not None:
+                sink.close()
+    _err.print(
+        f"exported {summary.entry_count} entries ({summary.pruned_count} pruned) "
+        f"{summary.uri or (str(output) if output else 'to stdout')}"
+    )
+
+
+@app.command()
+def verify(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="TOML settings file.", exists=True)
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Recomputes the tree from the store, checks the checkpoints, names the first bad index."""
+    from centrum.cli.main import load_settings
+    from centrum.services.audit.log import SqlAuditLog
+    from centrum.services.audit.verify import VerifyReport, verify_log
+    from centrum.services.db import create_engine
+
+    settings = load_settings(config)
+
+    async def run() -> VerifyReport:
+        engine = create_engine(settings.sqlalchemy_url)
+        try:
+            return await verify_log(SqlAuditLog(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        report = asyncio.run(run())
+    except Exception as exc:
+        _err.print(f"[bold red]error:[/] cannot read the audit store: {exc.__class__.__name__}")
+        raise typer.Exit(code=2) from None
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "tree_size": report.tree_size,
+                    "root_hash": base64.b64encode(report.root_hash).decode(),
+                    "checkpoint_size": report.checkpoint_size,
+                    "checkpoints_checked": report.checkpoints_checked,
+                    "pruned": report.pruned,
+                    "first_bad_index": report.first_bad_index,
+                    "problems": report.problems,
+                }
+            )
+        )
+    elif report.ok:
+        _out.print(
+            f"ok: {report.tree_size} entries ({report.pruned} pruned), "
+            f"{report.checkpoints_checked} checkpoints verified, "
+            f"root {base64.b64encode(report.root_hash).decode()}"
+        )
+    else:
+        _err.print(f"[bold red]TAMPERED:[/] first differing index {report.first_bad_index}")
+        for problem in report.problems:
+            _err.print(f"  {problem}")
+    if not report.ok:
+        raise typer.Exit(code=1)
