@@ -1,0 +1,262 @@
+"""`centrum config`: get, set, list, delete, history, rollback and watch config values.
+
+Also holds the small helpers the `centrum secret` group shares (connection, error line, JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, cast
+
+import grpc
+import typer
+from google.protobuf import json_format, struct_pb2
+from google.rpc import error_details_pb2, status_pb2
+from rich.console import Console
+from rich.table import Table
+
+from centrum import sdk
+from centrum.config.v1 import config_service_pb2 as pb
+
+__all__ = ["DEFAULT_TARGET", "AsJson", "Target", "Token", "app", "client", "print_json"]
+
+app = typer.Typer(
+    help="Config values: get, set, list, delete, history, rollback, watch.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+_TIMEOUT_S = 15
+
+Target = Annotated[
+    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
+]
+Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Environment = Annotated[str, typer.Argument(help="Environment, e.g. production.")]
+Key = Annotated[str, typer.Argument(help="Key path, e.g. payments/http/timeout.")]
+Reason = Annotated[str, typer.Option(help="Why: recorded in the history.")]
+DEFAULT_TARGET = "127.0.0.1:50051"
+
+
+def _describe(error: grpc.RpcError) -> str:
+    call = cast(grpc.Call, error)
+    reason = ""
+    for key, value in call.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    reason = f" ({info.reason})"
+    return f"{call.code().name}: {call.details()}{reason}"
+
+
+@contextmanager
+def client(target: str, token: str | None) -> Iterator[sdk.Client]:
+    """A connection whose RPC errors end the command with one line and exit code 1."""
+    try:
+        with sdk.connect(target, token=token) as connected:
+            yield connected
+    except grpc.RpcError as error:
+        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(code=130) from None
+
+
+def print_json(message: Any) -> None:
+    """Prints a protobuf message as JSON on stdout."""
+    sys.stdout.write(json_format.MessageToJson(message, preserving_proto_field_name=True) + "\n")
+
+
+def _metadata(token: str | None) -> tuple[tuple[str, str], ...]:
+    # Streaming calls carry the token explicitly (the channel interceptor covers unary calls).
+    return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+def _show(value: struct_pb2.Value) -> str:
+    return json.dumps(json_format.MessageToDict(value))
+
+
+@app.command()
+def get(
+    environment: Environment,
+    key: Key,
+    revision: Annotated[int, typer.Option(help="Read at this revision.")] = 0,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Prints a key's value."""
+    with client(target, token) as c:
+        response = c.config.GetValue(
+            pb.GetValueRequest(environment=environment, key=key, revision=revision),
+            timeout=_TIMEOUT_S,
+        )
+    if as_json:
+        print_json(response)
+    else:
+        _out.print(_show(response.value.value), highlight=False)
+
+
+@app.command("set")
+def set_value(
+    environment: Environment,
+    key: Key,
+    value: Annotated[str, typer.Argument(help="JSON value; text that is not JSON is a string.")],
+    description: Annotated[str | None, typer.Option(help="What the key controls.")] = None,
+    expected_revision: Annotated[int, typer.Option(help="Compare-and-set revision.")] = 0,
+    reason: Reason = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Writes a key's value as a new revision."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value
+    typed = struct_pb2.Value()
+    json_format.ParseDict(parsed, typed)
+    request = pb.SetValueRequest(
+        environment=environment,
+        key=key,
+        value=typed,
+        expected_revision=expected_revision,
+        reason=reason,
+    )
+    if description is not None:
+        request.description = description
+    with client(target, token) as c:
+        response = c.config.SetValue(request, timeout=_TIMEOUT_S)
+    if as_json:
+        print_json(response)
+    else:
+        _out.print(f"{key} = {_show(response.value.value)} at revision {response.value.revision}")
+
+
+@app.command("list")
+def list_values(
+    environment: Environment,
+    prefix: Annotated[str, typer.Option(help="Only keys starting with this.")] = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lists the values of an environment."""
+    values: list[pb.ConfigValue] = []
+    page_token = ""
+    with client(target, token) as c:
+        while True:
+            page = c.config.ListValues(
+                pb.ListValuesRequest(
+                    environment=environment, prefix=prefix, page_size=1000, page_token=page_token
+                ),
+                timeout=_TIMEOUT_S,
+            )
+            values.extend(page.values)
+            page_token = page.next_page_token
+            if not page_token:
+                break
+    if as_json:
+        print_json(pb.ListValuesResponse(values=values, revision=page.revision))
+        return
+    table = Table("key", "value", "revision", "updated by")
+    for v in values:
+        table.add_row(v.key, _show(v.value), str(v.revision), v.updated_by)
+    _out.print(table)
+
+
+@app.command()
+def delete(
+    environment: Environment,
+    key: Key,
+    expected_revision: Annotated[int, typer.Option(help="Compare-and-set revision.")] = 0,
+    reason: Reason = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Deletes a key (its history is kept)."""
+    with client(target, token) as c:
+        response = c.config.DeleteValue(
+            pb.DeleteValueRequest(
+                environment=environment,
+                key=key,
+                expected_revision=expected_revision,
+                reason=reason,
+            ),
+            timeout=_TIMEOUT_S,
+        )
+    _out.print(f"deleted {key} at revision {response.revision}")
+
+
+@app.command()
+def history(
+    environment: Environment,
+    key: Key,
+    limit: Annotated[int, typer.Option(help="Newest changes to show.")] = 50,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Shows a key's changes, newest first."""
+    with client(target, token) as c:
+        response = c.config.GetHistory(
+            pb.GetHistoryRequest(environment=environment, key=key, page_size=limit),
+            timeout=_TIMEOUT_S,
+        )
+    if as_json:
+        print_json(response)
+        return
+    table = Table("revision", "type", "value", "actor", "time", "reason")
+    for change in response.changes:
+        kind = "delete" if change.type == pb.CONFIG_CHANGE_TYPE_DELETE else "put"
+        shown = _show(change.value) if change.HasField("value") else ""
+        when = change.time.ToDatetime().isoformat(timespec="seconds")
+        table.add_row(str(change.revision), kind, shown, change.actor, when, change.reason)
+    _out.print(table)
+
+
+@app.command()
+def rollback(
+    environment: Environment,
+    key: Key,
+    revision: Annotated[int, typer.Argument(help="Revision whose value to restore.")],
+    reason: Reason = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Restores the value a key had at a revision, as a new revision."""
+    with client(target, token) as c:
+        response = c.config.Rollback(
+            pb.RollbackRequest(environment=environment, key=key, revision=revision, reason=reason),
+            timeout=_TIMEOUT_S,
+        )
+    _out.print(
+        f"{key} = {_show(response.value.value)} at revision {response.value.revision} "
+        f"(restored from {response.restored_revision})"
+    )
+
+
+@app.command()
+def watch(
+    environment: Environment,
+    prefix: Annotated[str, typer.Option(help="Only keys starting with this.")] = "",
+    start_revision: Annotated[int, typer.Option(help="Replay from this revision.")] = 0,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Prints every change as one JSON line until interrupted."""
+    request = pb.WatchRequest(environment=environment, start_revision=start_revision)
+    if prefix:
+        request.prefix = prefix
+    with client(target, token) as c:
+        for message in c.config.Watch(request, metadata=_metadata(token)):
+            if message.HasField("change"):
+                line = json_format.MessageToDict(message.change, preserving_proto_field_name=True)
+                sys.stdout.write(json.dumps(line) + "\n")
+                sys.stdout.flush()

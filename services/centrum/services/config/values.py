@@ -1,0 +1,484 @@
+"""Versioned config values: one monotonic revision counter, compare-and-set, tombstones, history.
+
+Every write (put, delete, rollback) takes the next revision from the `config_head` row. Updating
+that row first serialises writers on both engines, so revisions commit in increasing order: a
+reader that sees revision N committed has seen every revision below it. That is what lets
+watchers read "every change after my cursor" from the table and never miss one that commits late.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from centrum.interceptors.errors import (
+    Aborted,
+    AlreadyExists,
+    FailedPrecondition,
+    NotFound,
+    OutOfRange,
+    Unavailable,
+)
+from centrum.services.config.tables import config_changes, config_head, config_keys
+
+__all__ = ["Change", "KeyFilter", "ValueStore", "WriteResult"]
+
+_RETRY_AFTER_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFilter:
+    """Which keys of one tenant's environment a reader wants: one key, a prefix, or all."""
+
+    tenant: str
+    environment: str
+    key: str | None = None
+    prefix: str = ""
+
+    def matches(self, change: Change) -> bool:
+        """Tells whether `change` concerns a selected key."""
+        if change.tenant != self.tenant or change.environment != self.environment:
+            return False
+        if self.key is not None:
+            return change.key == self.key
+        return change.key.startswith(self.prefix)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One immutable revision of one key (a history entry and a watch event)."""
+
+    revision: int
+    tenant: str
+    environment: str
+    key: str
+    deleted: bool
+    value: bytes | None
+    """The serialized `google.protobuf.Value` of a put; None for a delete."""
+    description: str
+    previous_revision: int
+    create_revision: int
+    version: int
+    actor: str
+    time_ns: int
+    create_ns: int
+    reason: str
+    rollback_revision: int
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """A committed write: the change it created and the key's revision before it."""
+
+    change: Change
+    previous_revision: int
+
+
+def _change(row: Any) -> Change:
+    return Change(
+        revision=row.revision,
+        tenant=row.tenant,
+        environment=row.environment,
+        key=row.key,
+        deleted=bool(row.deleted),
+        value=row.value,
+        description=row.description,
+        previous_revision=row.previous_revision,
+        create_revision=row.create_revision,
+        version=row.version,
+        actor=row.actor,
+        time_ns=row.time_ns,
+        create_ns=row.create_ns,
+        reason=row.reason,
+        rollback_revision=row.rollback_revision,
+    )
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    return Unavailable(
+        f"the config database is unavailable ({exc.__class__.__name__})",
+        reason="BACKEND_UNAVAILABLE",
+        info={"backend": "database"},
+        retry_after_s=_RETRY_AFTER_S,
+    )
+
+
+def _conflict(current: int) -> Aborted:
+    return Aborted(
+        f"the key's current revision is {current}",
+        reason="REVISION_MISMATCH",
+        info={"current_revision": str(current)},
+    )
+
+
+class ValueStore:
+    """The revisioned key/value store of config values, in the relational database."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    # --- reads ---------------------------------------------------------------------------------
+
+    async def head(self) -> int:
+        """The latest committed revision (0 before the first write)."""
+        try:
+            async with self._engine.connect() as connection:
+                return await self._head(connection)
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    @staticmethod
+    async def _head(connection: AsyncConnection) -> int:
+        result = await connection.execute(
+            sa.select(config_head.c.revision).where(config_head.c.id == 1)
+        )
+        return int(result.scalar_one())
+
+    async def get(self, where: KeyFilter, revision: int = 0) -> tuple[Change, int]:
+        """The key's last put at or before `revision` (0: latest), and the store's head."""
+        assert where.key is not None
+        try:
+            async with self._engine.connect() as connection:
+                head = await self._head(connection)
+                if revision > head:
+                    raise _future(revision, head)
+                c = config_changes.c
+                query = (
+                    sa.select(config_changes)
+                    .where(
+                        c.tenant == where.tenant,
+                        c.environment == where.environment,
+                        c.key == where.key,
+                        c.revision <= (revision or head),
+                    )
+                    .order_by(c.revision.desc())
+                    .limit(1)
+                )
+                row = (await connection.execute(query)).first()
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        if row is None or row.deleted:
+            raise NotFound(
+                f"config key {where.environment}/{where.key} has no value"
+                + (f" at revision {revision}" if revision else ""),
+                reason="KEY_NOT_FOUND",
+                resource=("config_value", f"{where.environment}/{where.key}"),
+            )
+        return _change(row), head
+
+    async def list_values(
+        self, where: KeyFilter, revision: int, after_key: str, limit: int
+    ) -> tuple[list[Change], int]:
+        """Live values under the prefix at `revision` (0: head) with keys after `after_key`.
+
+        Returns up to `limit` values in key order and the revision they reflect.
+        """
+        later = config_changes.alias("later")
+        c = config_changes.c
+        try:
+            async with self._engine.connect() as connection:
+                head = await self._head(connection)
+                if revision > head:
+                    raise _future(revision, head)
+                at = revision or head
+                newest = (
+                    sa.select(sa.func.max(later.c.revision))
+                    .where(
+                        later.c.tenant == c.tenant,
+                        later.c.environment == c.environment,
+                        later.c.key == c.key,
+                        later.c.revision <= at,
+                    )
+                    .scalar_subquery()
+                )
+                query = (
+                    sa.select(config_changes)
+                    .where(
+                        c.tenant == where.tenant,
+                        c.environment == where.environment,
+                        c.key.startswith(where.prefix, autoescape=True),
+                        c.key > after_key,
+                        c.revision == newest,
+                        c.deleted.is_(False),
+                    )
+                    .order_by(c.key)
+                    .limit(limit)
+                )
+                rows = (await connection.execute(query)).all()
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        return [_change(row) for row in rows], at
+
+    async def history(self, where: KeyFilter, before: int, limit: int) -> list[Change]:
+        """The key's changes with revisions below `before` (0: all), newest first."""
+        assert where.key is not None
+        c = config_changes.c
+        query = sa.select(config_changes).where(
+            c.tenant == where.tenant, c.environment == where.environment, c.key == where.key
+        )
+        if before:
+            query = query.where(c.revision < before)
+        try:
+            async with self._engine.connect() as connection:
+                rows = await connection.execute(query.order_by(c.revision.desc()).limit(limit))
+                return [_change(row) for row in rows]
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def changes(
+        self, after: int, limit: int, where: KeyFilter | None = None, upto: int | None = None
+    ) -> list[Change]:
+        """Changes with revisions above `after` (and at most `upto`), in revision order.
+
+        Without `where` every tenant's changes are returned (the change hub reads them so).
+        """
+        c = config_changes.c
+        query = sa.select(config_changes).where(c.revision > after)
+        if upto is not None:
+            query = query.where(c.revision <= upto)
+        if where is not None:
+            query = query.where(c.tenant == where.tenant, c.environment == where.environment)
+            if where.key is not None:
+                query = query.where(c.key == where.key)
+            elif where.prefix:
+                query = query.where(c.key.startswith(where.prefix, autoescape=True))
+        try:
+            async with self._engine.connect() as connection:
+                rows = await connection.execute(query.order_by(c.revision).limit(limit))
+                return [_change(row) for row in rows]
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def put(
+        self,
+        where: KeyFilter,
+        value: bytes,
+        *,
+        actor: str,
+        description: str | None = None,
+        expected_revision: int = 0,
+        create_only: bool = False,
+        reason: str = "",
+        rollback_revision: int = 0,
+    ) -> WriteResult:
+        """Writes `value` as the key's new revision, after the compare-and-set checks."""
+        return await self._write(
+            where,
+            value,
+            actor=actor,
+            description=description,
+            expected_revision=expected_revision,
+            create_only=create_only,
+            reason=reason,
+            rollback_revision=rollback_revision,
+        )
+
+    async def delete(
+        self,
+        where: KeyFilter,
+        *,
+        actor: str,
+        expected_revision: int = 0,
+        allow_missing: bool = False,
+        reason: str = "",
+    ) -> WriteResult | None:
+        """Writes a tombstone; None when the key is absent and `allow_missing` is set."""
+        try:
+            return await self._write(
+                where,
+                None,
+                actor=actor,
+                description="",
+                expected_revision=expected_revision,
+                create_only=False,
+                reason=reason,
+                rollback_revision=0,
+            )
+        except NotFound:
+            if allow_missing and not expected_revision:
+                return None
+            raise
+
+    async def rollback(
+        self,
+        where: KeyFilter,
+        revision: int,
+        *,
+        actor: str,
+        expected_revision: int = 0,
+        reason: str = "",
+    ) -> WriteResult:
+        """Writes the value and description the key held at `revision` as a new revision."""
+        try:
+            restored, _ = await self.get(where, revision)
+        except NotFound:
+            raise FailedPrecondition(
+                f"config key {where.environment}/{where.key} had no value at revision {revision}",
+                reason="NOTHING_TO_RESTORE",
+                info={"revision": str(revision)},
+            ) from None
+        assert restored.value is not None
+        return await self._write(
+            where,
+            restored.value,
+            actor=actor,
+            description=restored.description,
+            expected_revision=expected_revision,
+            create_only=False,
+            reason=reason,
+            rollback_revision=restored.revision,
+        )
+
+    async def _write(
+        self,
+        where: KeyFilter,
+        value: bytes | None,
+        *,
+        actor: str,
+        description: str | None,
+        expected_revision: int,
+        create_only: bool,
+        reason: str,
+        rollback_revision: int,
+    ) -> WriteResult:
+        assert where.key is not None
+        now = time.time_ns()
+        try:
+            async with self._engine.begin() as connection:
+                # Taking the next revision first locks the head row (PostgreSQL) or the
+                # database (SQLite) until commit: writers are serialised in revision order.
+                revision = int(
+                    (
+                        await connection.execute(
+                            sa.update(config_head)
+                            .where(config_head.c.id == 1)
+                            .values(revision=config_head.c.revision + 1)
+                            .returning(config_head.c.revision)
+                        )
+                    ).scalar_one()
+                )
+                k = config_keys.c
+                state = (
+                    await connection.execute(
+                        sa.select(k.revision, k.deleted).where(
+                            k.tenant == where.tenant,
+                            k.environment == where.environment,
+                            k.key == where.key,
+                        )
+                    )
+                ).first()
+                live = state is not None and not state.deleted
+                current = int(state.revision) if state is not None and live else 0
+                if expected_revision and expected_revision != current:
+                    raise _conflict(current)
+                if create_only and live:
+                    raise AlreadyExists(
+                        f"config key {where.environment}/{where.key} exists already",
+                        reason="KEY_EXISTS",
+                        info={"current_revision": str(current)},
+                        resource=("config_value", f"{where.environment}/{where.key}"),
+                    )
+                if value is None and not live:
+                    raise NotFound(
+                        f"config key {where.environment}/{where.key} has no value",
+                        reason="KEY_NOT_FOUND",
+                        resource=("config_value", f"{where.environment}/{where.key}"),
+                    )
+                previous = None
+                if live and state is not None:
+                    previous = (
+                        await connection.execute(
+                            sa.select(config_changes).where(
+                                config_changes.c.revision == state.revision
+                            )
+                        )
+                    ).first()
+                change = _next_change(
+                    where, revision, value, previous, state, actor, description, reason, now
+                )
+                if rollback_revision:
+                    change = Change(**{**_asdict(change), "rollback_revision": rollback_revision})
+                await connection.execute(sa.insert(config_changes).values(**_asdict(change)))
+                if state is None:
+                    await connection.execute(
+                        sa.insert(config_keys).values(
+                            tenant=where.tenant,
+                            environment=where.environment,
+                            key=where.key,
+                            revision=revision,
+                            deleted=value is None,
+                        )
+                    )
+                else:
+                    await connection.execute(
+                        sa.update(config_keys)
+                        .where(
+                            k.tenant == where.tenant,
+                            k.environment == where.environment,
+                            k.key == where.key,
+                        )
+                        .values(revision=revision, deleted=value is None)
+                    )
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+        return WriteResult(change, int(state.revision) if state is not None else 0)
+
+
+def _next_change(
+    where: KeyFilter,
+    revision: int,
+    value: bytes | None,
+    previous: Any,
+    state: Any,
+    actor: str,
+    description: str | None,
+    reason: str,
+    now: int,
+) -> Change:
+    assert where.key is not None
+    if value is None:
+        create_revision, version, create_ns, description = 0, 0, 0, ""
+    elif previous is not None:
+        create_revision = previous.create_revision
+        version = previous.version + 1
+        create_ns = previous.create_ns
+        description = previous.description if description is None else description
+    else:
+        create_revision, version, create_ns = revision, 1, now
+        description = description or ""
+    return Change(
+        revision=revision,
+        tenant=where.tenant,
+        environment=where.environment,
+        key=where.key,
+        deleted=value is None,
+        value=value,
+        description=description,
+        previous_revision=int(state.revision) if state is not None else 0,
+        create_revision=create_revision,
+        version=version,
+        actor=actor,
+        time_ns=now,
+        create_ns=create_ns,
+        reason=reason,
+        rollback_revision=0,
+    )
+
+
+def _asdict(change: Change) -> dict[str, Any]:
+    return {name: getattr(change, name) for name in Change.__slots__}
+
+
+def _future(revision: int, head: int) -> OutOfRange:
+    return OutOfRange(
+        f"revision {revision} is in the future; the latest is {head}",
+        reason="FUTURE_REVISION",
+        info={"current_revision": str(head)},
+    )
