@@ -24,6 +24,7 @@ from pydantic_settings import (
 from centrum.services.audit.settings import AuditSettings
 from centrum.services.auth.settings import AuthSettings
 from centrum.services.config.settings import ConfigSettings
+from centrum.services.flags.settings import FlagSettings
 from centrum.services.notification.settings import NotificationSettings
 from centrum.services.storage.settings import StorageSettings
 
@@ -125,6 +126,7 @@ class Settings(BaseSettings):
     # Settings of each service.
     auth: AuthSettings = Field(default_factory=AuthSettings)
     config: ConfigSettings = Field(default_factory=ConfigSettings)
+    flags: FlagSettings = Field(default_factory=FlagSettings)
     notification: NotificationSettings = Field(default_factory=NotificationSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)

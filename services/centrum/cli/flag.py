@@ -1,0 +1,282 @@
+"""`centrum flag`: list, read, write, delete and evaluate feature flags on a Centrum server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, cast
+
+import grpc
+import typer
+from google.protobuf import json_format
+from google.rpc import error_details_pb2, status_pb2
+from rich.console import Console
+from rich.table import Table
+
+from centrum import sdk
+from centrum.config.v1 import flag_service_pb2 as pb
+from centrum.sdk.flags import EvaluationContext
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Feature flags: list, get, set, delete, eval.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+_out = Console()
+_err = Console(stderr=True)
+T = TypeVar("T")
+
+Target = Annotated[
+    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
+]
+Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Environment = Annotated[str, typer.Argument(help="Environment, e.g. production.")]
+Key = Annotated[str, typer.Argument(help="Flag key.")]
+
+
+def _describe(error: grpc.RpcError) -> str:
+    call = cast(grpc.Call, error)
+    reason = ""
+    for key, value in call.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    reason = f" ({info.reason})"
+    return f"{call.code().name}: {call.details()}{reason}"
+
+
+@contextmanager
+def _client(target: str, token: str | None) -> Iterator[sdk.Client]:
+    """A connection whose RPC errors end the command with one line and exit code 1."""
+    try:
+        with sdk.connect(target, token=token) as client:
+            yield client
+    except grpc.RpcError as error:
+        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+def _call(method: Callable[..., T], request: Any) -> T:
+    return method(request, timeout=15)
+
+
+def _print_json(message: Any) -> None:
+    if isinstance(message, dict | list):
+        text = json.dumps(message, indent=2, sort_keys=True)
+    else:
+        text = json_format.MessageToJson(message, preserving_proto_field_name=True)
+    sys.stdout.write(text + "\n")
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code=2)
+
+
+@app.command("list")
+def list_flags(
+    environment: Environment,
+    prefix: Annotated[str, typer.Option(help="Only keys starting with this.")] = "",
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lists the flags of an environment."""
+    found: list[pb.Flag] = []
+    with _client(target, token) as client:
+        page_token = ""
+        while True:
+            response = _call(
+                client.flags.ListFlags,
+                pb.ListFlagsRequest(
+                    environment=environment, prefix=prefix, page_size=500, page_token=page_token
+                ),
+            )
+            found.extend(response.flags)
+            page_token = response.next_page_token
+            if not page_token:
+                break
+    if as_json:
+        _print_json([json_format.MessageToDict(f, preserving_proto_field_name=True) for f in found])
+        return
+    table = Table("key", "enabled", "type", "default", "rules", "version", "updated by")
+    for flag in found:
+        table.add_row(
+            flag.key,
+            "yes" if flag.enabled else "no",
+            pb.VariantType.Name(flag.variant_type).removeprefix("VARIANT_TYPE_").lower(),
+            flag.default_variant,
+            str(len(flag.rules)),
+            str(flag.version),
+            flag.updated_by,
+        )
+    _out.print(table)
+
+
+@app.command("get")
+def get_flag(
+    environment: Environment,
+    key: Key,
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+) -> None:
+    """Prints a flag's definition as JSON."""
+    with _client(target, token) as client:
+        response = _call(client.flags.GetFlag, pb.GetFlagRequest(environment=environment, key=key))
+    _print_json(response.flag)
+
+
+@app.command("set")
+def set_flag(
+    environment: Environment,
+    key: Key,
+    file: Annotated[
+        Path | None,
+        typer.Option("--file", "-f", help="JSON definition of the Flag ('-' reads stdin)."),
+    ] = None,
+    definition: Annotated[
+        str | None, typer.Option("--definition", "-d", help="JSON definition of the Flag.")
+    ] = None,
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enable/--disable", help="Switch the flag on or off (kill switch)."),
+    ] = None,
+    expected_version: Annotated[
+        int, typer.Option(help="Write only if the flag is at this version (0: no check).")
+    ] = 0,
+    create_only: Annotated[bool, typer.Option(help="Fail if the flag exists.")] = False,
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Writes a flag from a JSON definition, or flips its kill switch with --enable/--disable."""
+    if file is not None and definition is not None:
+        raise _fail("give --file or --definition, not both")
+    text = definition
+    if file is not None:
+        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+    with _client(target, token) as client:
+        if text is None:
+            if enabled is None:
+                raise _fail("give a definition (--file/--definition) or --enable/--disable")
+            current = _call(
+                client.flags.GetFlag, pb.GetFlagRequest(environment=environment, key=key)
+            ).flag
+            flag = current
+            expected_version = expected_version or current.version
+        else:
+            try:
+                flag = json_format.Parse(text, pb.Flag())
+            except json_format.ParseError as exc:
+                raise _fail(f"invalid flag definition: {exc}") from None
+        if enabled is not None:
+            flag.enabled = enabled
+        response = _call(
+            client.flags.SetFlag,
+            pb.SetFlagRequest(
+                environment=environment,
+                key=key,
+                flag=flag,
+                expected_version=expected_version,
+                create_only=create_only,
+            ),
+        )
+    if as_json:
+        _print_json(response.flag)
+    else:
+        _out.print(
+            f"{key}: version {response.flag.version} at revision {response.flag.revision}",
+            highlight=False,
+        )
+
+
+@app.command("delete")
+def delete_flag(
+    environment: Environment,
+    key: Key,
+    expected_version: Annotated[
+        int, typer.Option(help="Delete only if the flag is at this version (0: no check).")
+    ] = 0,
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+) -> None:
+    """Deletes a flag."""
+    with _client(target, token) as client:
+        response = _call(
+            client.flags.DeleteFlag,
+            pb.DeleteFlagRequest(
+                environment=environment, key=key, expected_version=expected_version
+            ),
+        )
+    _out.print(f"{key}: deleted at revision {response.revision}", highlight=False)
+
+
+def _attributes(pairs: list[str], attrs_json: str | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {}
+    if attrs_json:
+        try:
+            loaded = json.loads(attrs_json)
+        except json.JSONDecodeError as exc:
+            raise _fail(f"--attrs is not JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise _fail("--attrs must be a JSON object")
+        attributes.update(loaded)
+    for pair in pairs:
+        name, sep, raw = pair.partition("=")
+        if not sep or not name:
+            raise _fail(f"--attr takes name=value, got {pair!r}")
+        try:
+            attributes[name] = json.loads(raw)
+        except json.JSONDecodeError:
+            attributes[name] = raw
+    return attributes
+
+
+@app.command("eval")
+def evaluate(
+    environment: Environment,
+    key: Key,
+    targeting_key: Annotated[str, typer.Option("--targeting-key", "-t", help="Subject id.")] = "",
+    attr: Annotated[
+        list[str] | None,
+        typer.Option("--attr", "-a", help="Attribute name=value (value parsed as JSON if it is)."),
+    ] = None,
+    attrs: Annotated[str | None, typer.Option(help="Attributes as a JSON object.")] = None,
+    target: Target = "127.0.0.1:50051",
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Evaluates a flag on the server for a targeting key and attributes."""
+    context = EvaluationContext(targeting_key, _attributes(attr or [], attrs))
+    with _client(target, token) as client:
+        result = _call(
+            client.flags.EvaluateFlag,
+            pb.EvaluateFlagRequest(
+                environment=environment, flag_key=key, context=context.to_proto()
+            ),
+        ).result
+    if as_json:
+        _print_json(result)
+        return
+    table = Table("flag", "value", "variant", "reason", "rule", "version")
+    value = json.dumps(json_format.MessageToDict(result.value)) if result.HasField("value") else "-"
+    reason = pb.EvaluationReason.Name(result.reason).removeprefix("EVALUATION_REASON_")
+    if result.error_code:
+        code = pb.EvaluationErrorCode.Name(result.error_code)
+        reason += f" ({code.removeprefix('EVALUATION_ERROR_CODE_')})"
+    table.add_row(
+        result.flag_key,
+        value,
+        result.variant or "-",
+        reason,
+        result.rule_id or "-",
+        str(result.flag_version),
+    )
+    _out.print(table)

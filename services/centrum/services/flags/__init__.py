@@ -1,0 +1,1 @@
+"""The feature-flag service (FlagService): versioned flags and segments, evaluation, WatchFlags."""
