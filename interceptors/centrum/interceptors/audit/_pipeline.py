@@ -81,6 +81,7 @@ class AuditPipeline:
         on_store_error: Callable[[BaseException], None] | None = None,
         write_ahead: bool = False,
         fsync: bool = True,
+        replay_linger_s: float = 0.05,
     ) -> None:
         """Configure the pipeline; nothing touches the disk or the store before :meth:`start`.
 
@@ -104,6 +105,9 @@ class AuditPipeline:
         self._on_store_error = on_store_error
         self._write_ahead = write_ahead
         self._fsync = fsync
+        # In write-ahead mode nobody waits for the store, so the replayer lets events gather
+        # for a moment: one store transaction per many events instead of one per batch.
+        self._replay_linger_s = replay_linger_s if write_ahead else 0.0
 
         self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
         # Events handed to record() and not yet durable (queued or in the writer's batch).
@@ -112,6 +116,7 @@ class AuditPipeline:
         self._writer: asyncio.Task[None] | None = None
         self._replayer: asyncio.Task[None] | None = None
         self._wake_replayer = asyncio.Event()
+        self._drain_requested = asyncio.Event()
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._closing = False
         self._stopping_replayer = False
@@ -170,6 +175,7 @@ class AuditPipeline:
         replayed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._drain_waiters.append(replayed)
         self._wake_replayer.set()
+        self._drain_requested.set()
         await replayed
 
     async def close(self) -> None:
@@ -185,6 +191,7 @@ class AuditPipeline:
         await self._writer
         self._stopping_replayer = True
         self._wake_replayer.set()
+        self._drain_requested.set()
         await self._replayer
         await asyncio.to_thread(self._spool.close)
 
@@ -299,6 +306,7 @@ class AuditPipeline:
         """Send spooled events to the store in order until the spool is empty or the store fails."""
         spool = self._require_spool()
         while spool.pending() > 0 and not self._stopping_replayer:
+            await self._linger(spool)
             try:
                 batch = await asyncio.to_thread(spool.read, self._max_batch)
             except Exception as exc:
@@ -326,6 +334,18 @@ class AuditPipeline:
             self._store_succeeded()
         if spool.pending() == 0:
             _log.debug("audit spool replayed")
+
+    async def _linger(self, spool: Spool) -> None:
+        """Lets events gather before a store call, unless a batch is full or a drain waits."""
+        if not self._replay_linger_s or spool.pending() >= self._max_batch:
+            return
+        if self._drain_requested.is_set():
+            self._drain_requested.clear()
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._replay_linger_s):
+                await self._drain_requested.wait()
+        self._drain_requested.clear()
 
     def _store_failed(self, exc: BaseException) -> None:
         if self._store_healthy:
