@@ -82,6 +82,17 @@ def serve(
 
 
 @app.command()
+def worker(config: ConfigOption = None) -> None:
+    """Runs notification dispatch only, against the shared database (scale-out delivery)."""
+    from centrum.services.notification.worker import run_worker
+
+    settings = load_settings(config)
+    configure_logging(settings.log_level, settings.log_format)
+    os.umask(0o077)
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
 def migrate(config: ConfigOption = None) -> None:
     """Applies the database migrations and exits."""
     from centrum.services.db import migrate as apply
