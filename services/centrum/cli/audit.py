@@ -24,18 +24,13 @@ from rich.table import Table
 
 from centrum import sdk
 from centrum.audit.v1 import audit_pb2, audit_service_pb2
+from centrum.cli._common import AsJson, Target, Token
 
 __all__ = ["app"]
 
 app = typer.Typer(help="The audit log: tail, query, verify, checkpoint and export.")
 _out = Console()
 _err = Console(stderr=True)
-
-Target = Annotated[
-    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
-]
-Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token.")]
-AsJson = Annotated[bool, typer.Option("--json", help="JSON output for scripts.")]
 
 
 @contextmanager

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated
 
-import grpc
 import typer
 from google.protobuf import json_format, struct_pb2
-from google.rpc import error_details_pb2, status_pb2
 from rich.console import Console
 from rich.table import Table
 
-from centrum import sdk
+from centrum.cli._common import DEFAULT_TARGET, AsJson, Target, Token, client, print_json
 from centrum.config.v1 import config_service_pb2 as pb
 
 __all__ = ["DEFAULT_TARGET", "AsJson", "Target", "Token", "app", "client", "print_json"]
@@ -32,45 +28,9 @@ _out = Console()
 _err = Console(stderr=True)
 _TIMEOUT_S = 15
 
-Target = Annotated[
-    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
-]
-Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Environment = Annotated[str, typer.Argument(help="Environment, e.g. production.")]
 Key = Annotated[str, typer.Argument(help="Key path, e.g. payments/http/timeout.")]
 Reason = Annotated[str, typer.Option(help="Why: recorded in the history.")]
-DEFAULT_TARGET = "127.0.0.1:50051"
-
-
-def _describe(error: grpc.RpcError) -> str:
-    call = cast(grpc.Call, error)
-    reason = ""
-    for key, value in call.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason = f" ({info.reason})"
-    return f"{call.code().name}: {call.details()}{reason}"
-
-
-@contextmanager
-def client(target: str, token: str | None) -> Iterator[sdk.Client]:
-    """A connection whose RPC errors end the command with one line and exit code 1."""
-    try:
-        with sdk.connect(target, token=token) as connected:
-            yield connected
-    except grpc.RpcError as error:
-        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
-        raise typer.Exit(code=1) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(code=130) from None
-
-
-def print_json(message: Any) -> None:
-    """Prints a protobuf message as JSON on stdout."""
-    sys.stdout.write(json_format.MessageToJson(message, preserving_proto_field_name=True) + "\n")
 
 
 def _metadata(token: str | None) -> tuple[tuple[str, str], ...]:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, cast
+from typing import Annotated, Any, TypeVar
 
-import grpc
 import typer
 from google.protobuf import json_format
-from google.rpc import error_details_pb2, status_pb2
 from rich.console import Console
 from rich.table import Table
 
-from centrum import sdk
+from centrum.cli._common import AsJson, Target, Token
+from centrum.cli._common import client as _client
+from centrum.cli._common import fail as _fail
+from centrum.cli._common import print_json as _print_json
 from centrum.config.v1 import flag_service_pb2 as pb
 from centrum.sdk.flags import EvaluationContext
 
@@ -31,53 +31,12 @@ _out = Console()
 _err = Console(stderr=True)
 T = TypeVar("T")
 
-Target = Annotated[
-    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
-]
-Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 Environment = Annotated[str, typer.Argument(help="Environment, e.g. production.")]
 Key = Annotated[str, typer.Argument(help="Flag key.")]
 
 
-def _describe(error: grpc.RpcError) -> str:
-    call = cast(grpc.Call, error)
-    reason = ""
-    for key, value in call.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason = f" ({info.reason})"
-    return f"{call.code().name}: {call.details()}{reason}"
-
-
-@contextmanager
-def _client(target: str, token: str | None) -> Iterator[sdk.Client]:
-    """A connection whose RPC errors end the command with one line and exit code 1."""
-    try:
-        with sdk.connect(target, token=token) as client:
-            yield client
-    except grpc.RpcError as error:
-        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
-        raise typer.Exit(code=1) from None
-
-
 def _call(method: Callable[..., T], request: Any) -> T:
     return method(request, timeout=15)
-
-
-def _print_json(message: Any) -> None:
-    if isinstance(message, dict | list):
-        text = json.dumps(message, indent=2, sort_keys=True)
-    else:
-        text = json_format.MessageToJson(message, preserving_proto_field_name=True)
-    sys.stdout.write(text + "\n")
-
-
-def _fail(message: str) -> typer.Exit:
-    _err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    return typer.Exit(code=2)
 
 
 @app.command("list")

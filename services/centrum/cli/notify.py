@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-import grpc
 import typer
 from google.protobuf import json_format
 from rich.console import Console
 from rich.table import Table
 
-from centrum import sdk
+from centrum.cli._common import AsJson, Target, Token, client, fail, print_json
 from centrum.notification.v1 import notification_pb2 as pb
 from centrum.notification.v1 import notification_service_pb2 as ns
 
@@ -29,38 +25,7 @@ app = typer.Typer(
 _out = Console()
 _err = Console(stderr=True)
 
-Target = Annotated[
-    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
-]
-Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 NotificationId = Annotated[str, typer.Argument(help="Notification id.")]
-
-
-@contextmanager
-def client(target: str, token: str | None) -> Iterator[sdk.Client]:
-    """A connection whose RPC errors end the command with one line and exit code 1."""
-    try:
-        with sdk.connect(target, token=token) as connected:
-            yield connected
-    except grpc.RpcError as error:
-        _err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
-        raise typer.Exit(code=1) from None
-
-
-def print_json(message: Any) -> None:
-    """Prints a message (or plain data) as JSON on stdout."""
-    if isinstance(message, dict | list):
-        text = json.dumps(message, indent=2, sort_keys=True)
-    else:
-        text = json_format.MessageToJson(message, preserving_proto_field_name=True)
-    sys.stdout.write(text + "\n")
-
-
-def fail(message: str) -> typer.Exit:
-    """Prints one error line; raise the returned Exit (code 2: bad usage)."""
-    _err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    return typer.Exit(code=2)
 
 
 def _name(enum: Any, value: int, prefix: str) -> str:
