@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from pathlib import Path
 
 from test_notification_kit import (
@@ -16,29 +13,10 @@ from test_notification_kit import (
 
 from centrum.notification.v1 import notification_pb2 as pb
 from centrum.notification.v1 import notification_service_pb2 as ns
-from centrum.server import CentrumApp
-from harness.centrum import StartCentrum
+from harness.centrum import StartCentrum, run_cli
 from harness.tokens import TokenMint
 
-CENTRUM = str(Path(sys.executable).with_name("centrum"))
-
-
-async def _cli(app: CentrumApp, token: str, *argv: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        CENTRUM,
-        *argv,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={
-            **os.environ,
-            "CENTRUM_TARGET": f"127.0.0.1:{app.port}",
-            "CENTRUM_TOKEN": token,
-            "COLUMNS": "200",
-        },
-    )
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+_cli = run_cli
 
 
 async def test_template_create_preview_then_send_and_follow(

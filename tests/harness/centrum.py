@@ -12,6 +12,7 @@ Fixtures:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -178,6 +179,25 @@ def _serve_processes(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     yield start
     for served in running:
         served.process.stop(grace=10)
+
+
+async def run_cli(app: CentrumApp, token: str, *argv: str) -> tuple[int, str, str]:
+    """Runs the `centrum` command against `app` with `token`; returns (exit code, out, err)."""
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("centrum")),
+        *argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={
+            **os.environ,
+            "CENTRUM_TARGET": f"127.0.0.1:{app.port}",
+            "CENTRUM_TOKEN": token,
+            "COLUMNS": "200",
+        },
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
