@@ -197,9 +197,8 @@ async def test_trace_context_from_the_caller_reaches_the_request_context(
                 message="x",
             )
     assert any(entry.get("event") == "rpc" for entry in logs)
-    from centrum.services.audit.log import SqlAuditLog
-
-    events = await SqlAuditLog(centrum._backends.engine).events()  # type: ignore[union-attr]
+    await centrum.audit_pipeline.drain()
+    events = await centrum.audit_log.events()
     assert events[-1].correlation.trace_id == trace_id
 
 

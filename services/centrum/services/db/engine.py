@@ -17,32 +17,31 @@ class BackendUnavailable(RuntimeError):
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """Creates the async engine for `url`; SQLite files get WAL, foreign keys and a busy timeout."""
+    """Creates the async engine for `url`; SQLite files get WAL, foreign keys and a busy timeout.
+
+    On SQLite the driver opens a transaction at the first write of a block, so readers never
+    hold a snapshot that a later write would have to upgrade (which fails at once under
+    contention instead of waiting). Writers that must read a consistent state first serialise
+    by writing first: an UPDATE of a counter or head row takes the database lock, as a row
+    lock does on PostgreSQL.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The sqlite3 module opens transactions lazily, before the first write only; taking that
-    # over makes a read-then-write sequence one transaction, as on PostgreSQL.
-    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-def _sqlite_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
 
 
 async def ping(engine: AsyncEngine) -> bool:
