@@ -56,7 +56,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import grpc  # noqa: E402
-from _load import (  # type: ignore[import-not-found]  # noqa: E402
+from _load import (  # noqa: E402
     LoadResult,
     process_cpu_s,
     run_load,
@@ -80,11 +80,11 @@ SERVER_OPTIONS = [
 def _echo_modules() -> tuple[Any, Any]:
     import atexit
 
-    from support import echo  # type: ignore[import-not-found]
+    from support import echo
 
     pb2, pb2_grpc = echo.modules()
     # echo.modules() compiles into a fresh temp dir per process; remove it when we exit.
-    generated = Path(pb2.__file__).resolve().parents[2]
+    generated = Path(str(pb2.__file__)).resolve().parents[2]
     if generated.name.startswith("centrum-test-proto-"):
         atexit.register(shutil.rmtree, generated, True)
     return pb2, pb2_grpc
@@ -392,7 +392,7 @@ def _summarize(phases: list[Phase], name: str, concurrency: int) -> dict[str, fl
 
 
 async def _drive(args: argparse.Namespace) -> int:
-    from harness.tokens import TokenMint  # type: ignore[import-not-found]
+    from harness.tokens import TokenMint
 
     pb2, _ = _echo_modules()
     request = pb2.EchoRequest(message="hello").SerializeToString()
