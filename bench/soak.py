@@ -213,7 +213,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--load", type=float, default=0.7)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: embedded SQLite)")
+    parser.add_argument("--redis-url", help="Redis URL (default: in-process)")
     args = parser.parse_args()
+    backends = {}
+    if args.database_url:
+        backends["CENTRUM_DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        backends["CENTRUM_REDIS_URL"] = args.redis_url
     mint = TokenMint()
     work = Path(tempfile.mkdtemp(prefix="centrum-soak-"))
     (work / "jwks.json").write_text(json.dumps([mint.jwk]))
@@ -231,7 +238,7 @@ def main() -> None:
         ],
         stdout=(work / "server.log").open("wb"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, "CENTRUM_LOG_LEVEL": "warning"},
+        env={**os.environ, "CENTRUM_LOG_LEVEL": "warning", **backends},
     )
     try:
         target = f"127.0.0.1:{port}"
