@@ -69,10 +69,10 @@ def test_grpcurl_health_check_is_serving(serve_process: Callable[..., ServeProce
         assert json.loads(out)["status"] == "SERVING"
 
 
-def test_unbuilt_rpc_answers_unimplemented_after_the_chain(
+def test_chain_guards_rpcs_and_public_ones_answer(
     serve_process: Callable[..., ServeProcess],
 ) -> None:
-    """A call without credential is refused by the chain; a public unbuilt RPC is UNIMPLEMENTED."""
+    """A call without a credential is refused by the chain; the public key set is served."""
     server = serve_process()
     code, out = grpcurl(
         "-plaintext", "-d", "{}", server.target, "centrum.config.v1.ConfigService/GetValue"
@@ -81,7 +81,8 @@ def test_unbuilt_rpc_answers_unimplemented_after_the_chain(
     code, out = grpcurl(
         "-plaintext", "-d", "{}", server.target, "centrum.auth.v1.AuthService/GetJwks"
     )
-    assert code != 0 and "Unimplemented" in out
+    assert code == 0, out
+    assert json.loads(out)["keys"][0]["kid"]
 
 
 def test_start_log_says_where_data_lives(serve_process: Callable[..., ServeProcess]) -> None:

@@ -1,0 +1,408 @@
+"""`centrum auth`: login, token, introspect, API keys, users, roles, and local bootstrap."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, cast
+
+import grpc
+import typer
+from google.protobuf import duration_pb2, json_format
+from google.rpc import error_details_pb2, status_pb2
+from rich.console import Console
+from rich.table import Table
+
+from centrum import sdk
+from centrum.auth.v1 import auth_admin_service_pb2 as admin_pb
+from centrum.auth.v1 import auth_service_pb2 as auth_pb
+from centrum.auth.v1 import principal_pb2
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="Auth: log in, get tokens, introspect, manage API keys, users and roles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+apikey_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+user_app = typer.Typer(help="Users: create, list, delete, set-password.", no_args_is_help=True)
+role_app = typer.Typer(help="Roles: create, list, assign, unassign.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")
+app.add_typer(role_app, name="role")
+
+_out = Console()
+_err = Console(stderr=True)
+
+Target = Annotated[
+    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
+]
+Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
+ApiKey = Annotated[str | None, typer.Option(envvar="CENTRUM_API_KEY", help="API key.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+DEFAULT_TARGET = "127.0.0.1:50051"
+
+
+def _describe(error: grpc.RpcError) -> str:
+    call = cast(grpc.Call, error)
+    reason = ""
+    for key, value in call.trailing_metadata() or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            for detail in status_pb2.Status.FromString(value).details:
+                info = error_details_pb2.ErrorInfo()
+                if detail.Unpack(info):
+                    reason = f" ({info.reason})"
+    return f"{call.code().name}: {call.details()}{reason}"
+
+
+@contextmanager
+def _client(target: str, token: str | None, api_key: str | None = None) -> Iterator[sdk.Client]:
+    try:
+        with sdk.connect(target, token=token, api_key=api_key) as connected:
+            yield connected
+    except grpc.RpcError as error:
+        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+def _emit(message: Any, as_json: bool, rows: list[tuple[str, str]] | None = None) -> None:
+    if as_json or rows is None:
+        sys.stdout.write(
+            json_format.MessageToJson(message, preserving_proto_field_name=True) + "\n"
+        )
+        return
+    table = Table(show_header=False)
+    for name, value in rows:
+        table.add_row(name, value)
+    _out.print(table)
+
+
+def _kind(value: str) -> principal_pb2.PrincipalKind:
+    kinds = {
+        "user": principal_pb2.PRINCIPAL_KIND_USER,
+        "service-account": principal_pb2.PRINCIPAL_KIND_SERVICE_ACCOUNT,
+    }
+    if value not in kinds:
+        _err.print("[bold red]error:[/] kind must be 'user' or 'service-account'")
+        raise typer.Exit(code=2)
+    return kinds[value]
+
+
+@app.command()
+def login(
+    username: Annotated[str, typer.Option(prompt=True, help="Username or email.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="CENTRUM_PASSWORD")],
+    tenant: Annotated[str, typer.Option(help="Tenant (empty: the server's default).")] = "",
+    target: Target = DEFAULT_TARGET,
+    as_json: AsJson = False,
+) -> None:
+    """Logs in with a password; prints the access and refresh tokens."""
+    with _client(target, None) as client:
+        response = client.auth.Login(
+            auth_pb.LoginRequest(tenant=tenant, username=username, password=password)
+        )
+    tokens = response.tokens
+    _emit(
+        response,
+        as_json,
+        [
+            ("session", response.session_id),
+            ("scope", tokens.scope),
+            ("access_token", tokens.access_token),
+            ("refresh_token", tokens.refresh_token),
+        ],
+    )
+
+
+@app.command()
+def token(
+    client_id: Annotated[str, typer.Option(envvar="CENTRUM_CLIENT_ID", help="OAuth2 client_id.")],
+    client_secret: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, envvar="CENTRUM_CLIENT_SECRET")
+    ],
+    scope: Annotated[list[str] | None, typer.Option(help="Narrow to these scopes.")] = None,
+    target: Target = DEFAULT_TARGET,
+    as_json: AsJson = False,
+) -> None:
+    """Client credentials grant: prints an access token for a service account."""
+    with _client(target, None) as client:
+        response = client.auth.Token(
+            auth_pb.TokenRequest(
+                client_id=client_id, client_secret=client_secret, scopes=scope or []
+            )
+        )
+    if as_json:
+        _emit(response, True)
+    else:
+        sys.stdout.write(response.tokens.access_token + "\n")
+
+
+@app.command()
+def introspect(
+    value: Annotated[str, typer.Argument(help="Access token, refresh token or API key.")],
+    target: Target = DEFAULT_TARGET,
+    as_json: AsJson = False,
+) -> None:
+    """Reports whether a token is active and what it grants (RFC 7662)."""
+    with _client(target, None) as client:
+        response = client.auth.IntrospectToken(auth_pb.IntrospectTokenRequest(token=value))
+    _emit(
+        response,
+        as_json,
+        [
+            ("active", str(response.active).lower()),
+            ("sub", response.sub),
+            ("tenant", response.tenant),
+            ("scope", response.scope),
+            ("client_id", response.client_id),
+        ],
+    )
+
+
+@app.command()
+def revoke(
+    value: Annotated[str, typer.Argument(help="Access token, refresh token or API key.")],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Revokes a token or API key (RFC 7009)."""
+    with _client(target, token) as client:
+        client.auth.RevokeToken(auth_pb.RevokeTokenRequest(token=value))
+    _err.print("revoked")
+
+
+@app.command()
+def bootstrap(
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant (default: the operator tenant).")
+    ] = None,
+    name: Annotated[str, typer.Option(help="Display name of the account.")] = "admin",
+) -> None:
+    """Creates an admin service account directly in the database; prints its secret once."""
+    from centrum.cli.main import load_settings
+    from centrum.interceptors.credentials import MemoryRevocations
+    from centrum.services.auth import bootstrap as boot
+    from centrum.services.auth.wiring import open_domain
+    from centrum.services.db import create_engine, migrate
+    from centrum.services.keys import MasterKey
+
+    settings = load_settings()
+
+    async def run() -> boot.BootstrapCredentials:
+        migrate(settings.sqlalchemy_url)
+        engine = create_engine(settings.sqlalchemy_url)
+        try:
+            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            domain = await open_domain(
+                settings,
+                engine,
+                MasterKey.load_or_create(settings.master_key_path),
+                MemoryRevocations(),
+            )
+            return await boot.create_admin(
+                domain.directory, tenant or settings.auth.operator_tenant, name
+            )
+        finally:
+            await engine.dispose()
+
+    boot.announce(asyncio.run(run()), None)
+
+
+@apikey_app.command("create")
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Short label, e.g. ci-deploy.")],
+    scope: Annotated[list[str], typer.Option(help="Scopes the key grants (repeat).")],
+    ttl_days: Annotated[float | None, typer.Option(help="Lifetime in days.")] = None,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Creates an API key for the caller; the secret is printed once."""
+    request = auth_pb.CreateApiKeyRequest(name=name, scopes=scope)
+    if ttl_days is not None:
+        request.ttl.CopyFrom(duration_pb2.Duration(seconds=int(ttl_days * 86400)))
+    with _client(target, token, api_key) as client:
+        response = client.auth.CreateApiKey(request)
+    _emit(
+        response,
+        as_json,
+        [
+            ("id", response.api_key.id),
+            ("prefix", response.api_key.prefix),
+            ("secret", response.secret),
+        ],
+    )
+
+
+@apikey_app.command("list")
+def apikey_list(
+    all_owners: Annotated[bool, typer.Option(help="Every key of the tenant (auth.admin).")] = False,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lists API keys (never their secrets)."""
+    with _client(target, token, api_key) as client:
+        response = client.auth.ListApiKeys(auth_pb.ListApiKeysRequest(all_owners=all_owners))
+    if as_json:
+        _emit(response, True)
+        return
+    table = Table("id", "prefix", "name", "owner", "scopes")
+    for key in response.api_keys:
+        table.add_row(key.id, key.prefix, key.name, key.owner.id, " ".join(key.scopes))
+    _out.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="Id of the key.")],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    api_key: ApiKey = None,
+) -> None:
+    """Revokes an API key on every replica."""
+    with _client(target, token, api_key) as client:
+        client.auth.RevokeApiKey(auth_pb.RevokeApiKeyRequest(api_key_id=key_id))
+    _err.print("revoked")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="CENTRUM_PASSWORD")],
+    email: Annotated[str, typer.Option()] = "",
+    role_id: Annotated[list[str] | None, typer.Option(help="Roles to assign.")] = None,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Creates a user."""
+    with _client(target, token) as client:
+        response = client.auth_admin.CreateUser(
+            admin_pb.CreateUserRequest(
+                user=principal_pb2.User(username=username, email=email),
+                password=password,
+                role_ids=role_id or [],
+            )
+        )
+    _emit(response, as_json, [("id", response.user.id), ("username", response.user.username)])
+
+
+@user_app.command("list")
+def user_list(
+    query: Annotated[str, typer.Option()] = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Lists users."""
+    with _client(target, token) as client:
+        response = client.auth_admin.ListUsers(
+            admin_pb.ListUsersRequest(query=query, include_disabled=True)
+        )
+    if as_json:
+        _emit(response, True)
+        return
+    table = Table("id", "username", "disabled", "scopes")
+    for user in response.users:
+        table.add_row(user.id, user.username, str(user.disabled).lower(), " ".join(user.scopes))
+    _out.print(table)
+
+
+@user_app.command("delete")
+def user_delete(
+    user_id: Annotated[str, typer.Argument()],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Deletes a user and revokes its credentials."""
+    with _client(target, token) as client:
+        client.auth_admin.DeleteUser(admin_pb.DeleteUserRequest(user_id=user_id))
+    _err.print("deleted")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    user_id: Annotated[str, typer.Argument()],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, envvar="CENTRUM_PASSWORD")],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Sets a user's password (ends its sessions)."""
+    with _client(target, token) as client:
+        client.auth_admin.SetUserPassword(
+            admin_pb.SetUserPasswordRequest(user_id=user_id, password=password)
+        )
+    _err.print("password set")
+
+
+@role_app.command("create")
+def role_create(
+    name: Annotated[str, typer.Argument()],
+    scope: Annotated[list[str], typer.Option(help="Scopes the role grants (repeat).")],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Creates a role."""
+    with _client(target, token) as client:
+        response = client.auth_admin.CreateRole(
+            admin_pb.CreateRoleRequest(role=principal_pb2.Role(name=name, scopes=scope))
+        )
+    _emit(response, as_json, [("id", response.role.id), ("name", response.role.name)])
+
+
+@role_app.command("list")
+def role_list(
+    target: Target = DEFAULT_TARGET, token: Token = None, as_json: AsJson = False
+) -> None:
+    """Lists roles."""
+    with _client(target, token) as client:
+        response = client.auth_admin.ListRoles(admin_pb.ListRolesRequest())
+    if as_json:
+        _emit(response, True)
+        return
+    table = Table("id", "name", "scopes", "builtin")
+    for role in response.roles:
+        table.add_row(role.id, role.name, " ".join(role.scopes), str(role.builtin).lower())
+    _out.print(table)
+
+
+@role_app.command("assign")
+def role_assign(
+    role_id: Annotated[str, typer.Argument()],
+    principal_id: Annotated[str, typer.Argument()],
+    kind: Annotated[str, typer.Option(help="user or service-account")] = "user",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Assigns a role to a user or service account."""
+    ref = principal_pb2.PrincipalRef(kind=_kind(kind), id=principal_id)
+    with _client(target, token) as client:
+        response = client.auth_admin.AssignRole(
+            admin_pb.AssignRoleRequest(role_id=role_id, principal=ref)
+        )
+    _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))
+
+
+@role_app.command("unassign")
+def role_unassign(
+    role_id: Annotated[str, typer.Argument()],
+    principal_id: Annotated[str, typer.Argument()],
+    kind: Annotated[str, typer.Option(help="user or service-account")] = "user",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Removes a role from a user or service account."""
+    ref = principal_pb2.PrincipalRef(kind=_kind(kind), id=principal_id)
+    with _client(target, token) as client:
+        response = client.auth_admin.UnassignRole(
+            admin_pb.UnassignRoleRequest(role_id=role_id, principal=ref)
+        )
+    _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))

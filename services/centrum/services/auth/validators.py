@@ -1,0 +1,185 @@
+"""Request validators of the auth RPCs, run by the chain's validation step."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from google.protobuf import message
+
+from centrum.auth.v1 import principal_pb2
+from centrum.interceptors.errors import FieldViolation
+from centrum.interceptors.validation import Validator
+from centrum.services.auth.directory import ROLE_NAME_PATTERN, SCOPE_PATTERN
+
+__all__ = ["VALIDATORS"]
+
+_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
+_MAX_TOKEN = 8192
+_KINDS = (principal_pb2.PRINCIPAL_KIND_USER, principal_pb2.PRINCIPAL_KIND_SERVICE_ACCOUNT)
+
+
+def _required(request: Any, *paths: str) -> Iterable[FieldViolation]:
+    for path in paths:
+        value: Any = request
+        for part in path.split("."):
+            value = getattr(value, part)
+        if not value:
+            yield FieldViolation(path, "is required")
+
+
+def _scopes(field: str, scopes: Iterable[str]) -> Iterable[FieldViolation]:
+    for index, scope in enumerate(scopes):
+        if not SCOPE_PATTERN.match(scope):
+            yield FieldViolation(f"{field}[{index}]", "must look like '<area>.<verb>' or '*'")
+
+
+def _length(field: str, value: str, limit: int) -> Iterable[FieldViolation]:
+    if len(value) > limit:
+        yield FieldViolation(field, f"must be at most {limit} characters")
+
+
+def _principal(field: str, ref: Any) -> Iterable[FieldViolation]:
+    if ref.kind not in _KINDS:
+        yield FieldViolation(f"{field}.kind", "must be USER or SERVICE_ACCOUNT")
+    if not ref.id:
+        yield FieldViolation(f"{field}.id", "is required")
+
+
+def _non_negative(field: str, value: Any) -> Iterable[FieldViolation]:
+    if value.ToNanoseconds() < 0:
+        yield FieldViolation(field, "must not be negative")
+
+
+def _user(request: Any, prefix: str, *, creating: bool) -> Iterable[FieldViolation]:
+    user = request.user
+    if (creating or "username" in request_paths(request)) and not _USERNAME.match(user.username):
+        yield FieldViolation(f"{prefix}.username", "letters, digits and ._@+- (1-255)")
+    if user.email and not _EMAIL.match(user.email):
+        yield FieldViolation(f"{prefix}.email", "is not an email address")
+    yield from _length(f"{prefix}.display_name", user.display_name, 255)
+
+
+def request_paths(request: Any) -> list[str]:
+    """The update mask paths of a request, if it has one."""
+    mask = getattr(request, "update_mask", None)
+    return list(mask.paths) if mask is not None else []
+
+
+def _rule(*checks: Callable[[Any], Iterable[FieldViolation]]) -> Validator:
+    def validate(request: message.Message) -> list[FieldViolation]:
+        return [v for check in checks for v in check(request)]
+
+    return validate
+
+
+_AUTH = "/centrum.auth.v1.AuthService/"
+_ADMIN = "/centrum.auth.v1.AuthAdminService/"
+
+VALIDATORS: dict[str, Validator] = {
+    _AUTH + "Login": _rule(
+        lambda r: _required(r, "username", "password"),
+        lambda r: _length("username", r.username, 320),
+        lambda r: _length("password", r.password, 1024),
+        lambda r: _scopes("scopes", r.scopes),
+    ),
+    _AUTH + "Refresh": _rule(
+        lambda r: _required(r, "refresh_token"),
+        lambda r: _length("refresh_token", r.refresh_token, 512),
+        lambda r: _scopes("scopes", r.scopes),
+    ),
+    _AUTH + "Token": _rule(
+        lambda r: _required(r, "client_id", "client_secret"),
+        lambda r: _length("client_id", r.client_id, 64),
+        lambda r: _length("client_secret", r.client_secret, 512),
+        lambda r: _scopes("scopes", r.scopes),
+    ),
+    _AUTH + "IntrospectToken": _rule(
+        lambda r: _required(r, "token"),
+        lambda r: _length("token", r.token, _MAX_TOKEN),
+        lambda r: _scopes("required_scopes", r.required_scopes),
+    ),
+    _AUTH + "RevokeToken": _rule(
+        lambda r: _required(r, "token"), lambda r: _length("token", r.token, _MAX_TOKEN)
+    ),
+    _AUTH + "RotateSigningKey": _rule(
+        lambda r: _non_negative("activation_delay", r.activation_delay),
+        lambda r: _length("reason", r.reason, 512),
+    ),
+    _AUTH + "CreateApiKey": _rule(
+        lambda r: _required(r, "name", "scopes"),
+        lambda r: _length("name", r.name, 63),
+        lambda r: _length("description", r.description, 1024),
+        lambda r: _scopes("scopes", r.scopes),
+        lambda r: _principal("owner", r.owner) if r.HasField("owner") else (),
+        lambda r: (
+            [FieldViolation("ttl", "must be positive")]
+            if r.HasField("ttl") and r.ttl.ToNanoseconds() <= 0
+            else []
+        ),
+    ),
+    _AUTH + "ListApiKeys": _rule(
+        lambda r: _principal("owner", r.owner) if r.HasField("owner") else ()
+    ),
+    _AUTH + "RevokeApiKey": _rule(lambda r: _required(r, "api_key_id")),
+    _AUTH + "RevokeSession": _rule(lambda r: _required(r, "session_id")),
+    _ADMIN + "CreateUser": _rule(lambda r: _user(r, "user", creating=True)),
+    _ADMIN + "GetUser": _rule(lambda r: _required(r, "user_id")),
+    _ADMIN + "UpdateUser": _rule(
+        lambda r: _required(r, "user.id"), lambda r: _user(r, "user", creating=False)
+    ),
+    _ADMIN + "DeleteUser": _rule(lambda r: _required(r, "user_id")),
+    _ADMIN + "SetUserPassword": _rule(lambda r: _required(r, "user_id", "password")),
+    _ADMIN + "CreateServiceAccount": _rule(
+        lambda r: _required(r, "service_account.display_name"),
+        lambda r: _length("service_account.display_name", r.service_account.display_name, 255),
+        lambda r: _non_negative(
+            "service_account.access_token_ttl", r.service_account.access_token_ttl
+        ),
+        lambda r: _non_negative("secret_ttl", r.secret_ttl),
+    ),
+    _ADMIN + "GetServiceAccount": _rule(
+        lambda r: [] if r.WhichOneof("lookup") else [FieldViolation("lookup", "is required")]
+    ),
+    _ADMIN + "UpdateServiceAccount": _rule(lambda r: _required(r, "service_account.id")),
+    _ADMIN + "DeleteServiceAccount": _rule(lambda r: _required(r, "service_account_id")),
+    _ADMIN + "RotateServiceAccountSecret": _rule(
+        lambda r: _required(r, "service_account_id"),
+        lambda r: _non_negative("previous_secret_grace_period", r.previous_secret_grace_period),
+        lambda r: (
+            [FieldViolation("previous_secret_grace_period", "must be at most 30 days")]
+            if r.previous_secret_grace_period.seconds > 30 * 86400
+            else []
+        ),
+    ),
+    _ADMIN + "CreateRole": _rule(
+        lambda r: (
+            []
+            if ROLE_NAME_PATTERN.match(r.role.name)
+            else [FieldViolation("role.name", "lowercase letters, digits and dashes (1-63)")]
+        ),
+        lambda r: _required(r, "role.scopes"),
+        lambda r: _scopes("role.scopes", r.role.scopes),
+    ),
+    _ADMIN + "GetRole": _rule(
+        lambda r: [] if r.WhichOneof("lookup") else [FieldViolation("lookup", "is required")]
+    ),
+    _ADMIN + "UpdateRole": _rule(
+        lambda r: _required(r, "role.id"),
+        lambda r: _scopes("role.scopes", r.role.scopes),
+        lambda r: (
+            [FieldViolation("role.name", "lowercase letters, digits and dashes (1-63)")]
+            if "name" in request_paths(r) and not ROLE_NAME_PATTERN.match(r.role.name)
+            else []
+        ),
+    ),
+    _ADMIN + "DeleteRole": _rule(lambda r: _required(r, "role_id")),
+    _ADMIN + "AssignRole": _rule(
+        lambda r: _required(r, "role_id"), lambda r: _principal("principal", r.principal)
+    ),
+    _ADMIN + "UnassignRole": _rule(
+        lambda r: _required(r, "role_id"), lambda r: _principal("principal", r.principal)
+    ),
+}
