@@ -177,5 +177,3 @@ async def eventually(
 def app_objects(app: CentrumApp) -> Any:
     """The storage domain of a running in-process server."""
     return app._bundles["storage"].extra["storage.objects"]
-
-

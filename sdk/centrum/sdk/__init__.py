@@ -7,8 +7,9 @@
 
 `centrum.sdk.aio.connect` is the asyncio twin. Failed calls raise `CentrumError` with the
 parsed `google.rpc` details; deadlines and retries follow each RPC's policy in the contract;
-`client_credentials=ClientCredentials(...)` keeps an OAuth2 access token fresh. The generated modules (`centrum.<svc>.v1`) hold the
-messages; this package only adds the connection, the credentials and the stub per service.
+`client_credentials=ClientCredentials(...)` keeps an OAuth2 access token fresh. The generated
+modules (`centrum.<svc>.v1`) hold the messages; this package adds the connection, the
+credentials and the stub per service.
 """
 
 from centrum.sdk._client import Client, connect

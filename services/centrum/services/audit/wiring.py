@@ -57,6 +57,8 @@ async def build(context: ServiceContext) -> ServiceBundle:
                         _log.info("audit payloads pruned", entries=pruned)
             except BackendUnavailable as exc:
                 _log.warning("audit checkpointer: store unavailable", error=str(exc))
+            except Exception as exc:  # a transient fault must not stop the checkpoints
+                _log.error("audit checkpointer failed; retrying", error=repr(exc))
             await asyncio.sleep(settings.checkpoint_interval_s)
 
     async def start() -> None:
