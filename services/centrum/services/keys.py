@@ -8,6 +8,7 @@ one use to another.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -32,12 +33,7 @@ class MasterKey:
     def load_or_create(cls, path: Path) -> MasterKey:
         """Reads the key at `path`, creating it (0600) when absent; refuses a shared file."""
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(secrets.token_bytes(32))
-                handle.flush()
-                os.fsync(handle.fileno())
+            _create_atomically(path, secrets.token_bytes(32))
         if path.stat().st_mode & 0o077:
             raise PermissionError(f"{path} is readable by other users; chmod 600 it")
         return cls(path.read_bytes())
@@ -53,3 +49,23 @@ class MasterKey:
             raise ValueError("unknown master-key ciphertext version")
         nonce, ciphertext = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         return self._aead.decrypt(nonce, ciphertext, _VERSION + purpose)
+
+
+def _create_atomically(path: Path, key: bytes) -> None:
+    """Writes a complete key file under `path` unless one exists; never a partial file.
+
+    Processes starting together (serve --workers) may race here: each writes a temporary file
+    and hard-links it into place, which fails for all but the first, who then read the winner's.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(key)
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process won; its key is complete
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
