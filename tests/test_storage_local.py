@@ -14,10 +14,12 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from google.protobuf import duration_pb2, field_mask_pb2
 from test_storage_kit import (
     PNG,
     Client,
+    app_objects,
     eventually,
     pattern,
     reason_of,
@@ -25,6 +27,8 @@ from test_storage_kit import (
     violations_of,
 )
 
+from centrum.interceptors.context import CredentialKind, Principal
+from centrum.interceptors.errors import DataLoss
 from centrum.server import CentrumApp
 from centrum.services.storage.crypto import ciphertext_size
 from centrum.services.storage.scanning import EICAR
@@ -555,3 +559,30 @@ async def test_bucket_crud(start_centrum: StartCentrum, token_mint: TokenMint) -
         assert (
             await rpc_error(writer.bucket("b-four"))
         ).code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize("grace_s", [60.0, 0.0])
+async def test_download_racing_an_overwrite_gets_the_version_it_started_on(
+    start_centrum: StartCentrum, token_mint: TokenMint, grace_s: float
+) -> None:
+    """A read that has its object's row but not yet its bytes still gets those bytes when the
+    key is overwritten in between (found by the soak); with no grace period it cannot."""
+    app = await start_centrum(storage={"replaced_blob_grace_s": grace_s})
+    old, new = b"old " * 1000, b"new " * 1000
+    principal = Principal(
+        subject="svc-test",
+        tenant="acme",
+        scopes=frozenset({"storage.admin"}),
+        kind=CredentialKind.JWT,
+    )
+    async with channel(app) as ch:
+        c = Client.of(ch, token_mint)
+        await c.bucket("race")
+        await c.put("race", "k.txt", old, "text/plain")
+        _, pending_bytes = await app_objects(app).open_read(principal, "race", "k.txt", 0, 0, None)
+        await c.put("race", "k.txt", new, "text/plain")
+    if grace_s:
+        assert b"".join([chunk async for chunk in pending_bytes]) == old
+    else:
+        with pytest.raises(DataLoss):
+            _ = [chunk async for chunk in pending_bytes]

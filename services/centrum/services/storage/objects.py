@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+import structlog
 from cryptography.exceptions import InvalidTag
 from google.protobuf import struct_pb2
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -70,6 +71,8 @@ from centrum.services.storage.tables import storage_objects
 from centrum.storage.v1 import object_pb2
 
 __all__ = ["ObjectRecord", "Objects", "UploadSpec", "Usage"]
+
+_log = structlog.get_logger("centrum.storage")
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _READABLE_SCANS = (object_pb2.SCAN_STATE_CLEAN, object_pb2.SCAN_STATE_SKIPPED)
@@ -230,6 +233,26 @@ class Objects:
         self._audit = audit
         self.public_url = public_url
         self._clock = clock
+        self._retiring: set[asyncio.Task[None]] = set()
+
+    def _retire(self, tenant: str, blob_id: str) -> None:
+        """Deletes an overwritten object's bytes after the grace period (see settings).
+
+        A download reads the object's row, then its bytes; deleting replaced bytes at once
+        made a download that raced an overwrite fail with DATA_LOSS. Bytes of a process that
+        stops within the grace period stay behind as unreferenced files.
+        """
+
+        async def later() -> None:
+            await asyncio.sleep(self._settings.replaced_blob_grace_s)
+            try:
+                await self.blobs.delete(tenant, blob_id)
+            except Exception as exc:  # a later sweep can remove them; never fail a caller
+                _log.warning("replaced object bytes not deleted", blob=blob_id, error=repr(exc))
+
+        task = asyncio.get_running_loop().create_task(later(), name=f"retire-{blob_id}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     # --- reading -------------------------------------------------------------------------
 
@@ -665,7 +688,10 @@ class Objects:
             replaced = await self._publish(principal.tenant, spec, values, prefix)
             committed = False  # the row owns the blob now
             if replaced is not None:
-                await self.blobs.delete(principal.tenant, replaced)
+                if self._settings.replaced_blob_grace_s:
+                    self._retire(principal.tenant, replaced)
+                else:
+                    await self.blobs.delete(principal.tenant, replaced)
             return self._proto(ObjectRecord(values), principal.tenant)
         finally:
             await asyncio.shield(

@@ -69,3 +69,6 @@ class StorageSettings(BaseModel):
     clamd_address: str = "127.0.0.1:3310"
     # Seconds a clamd scan may take once the last byte was sent.
     clamd_timeout_s: float = Field(default=30.0, gt=0)
+    # Seconds the bytes of an overwritten object stay readable, so that downloads which began
+    # on the old version finish; 0 deletes them at once.
+    replaced_blob_grace_s: float = Field(default=60.0, ge=0)
