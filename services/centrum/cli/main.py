@@ -69,10 +69,18 @@ def serve(
     configure_logging(settings.log_level, settings.log_format)
     os.umask(0o077)  # every file of the embedded backends is private to the server's user
     from centrum.server.app import CentrumApp
-    from centrum.server.runner import serve_until_signalled, serve_workers, workers_refusal
+    from centrum.server.runner import (
+        ShutdownTimeout,
+        serve_until_signalled,
+        serve_workers,
+        workers_refusal,
+    )
 
     if workers == 1:
-        asyncio.run(serve_until_signalled(CentrumApp(settings)))
+        try:
+            asyncio.run(serve_until_signalled(CentrumApp(settings)))
+        except ShutdownTimeout:
+            raise typer.Exit(code=1) from None
         return
     refusal = workers_refusal(settings)
     if refusal:

@@ -14,20 +14,39 @@ from centrum.server.app import CentrumApp
 from centrum.server.settings import Settings
 from centrum.services.db import migrate
 
-__all__ = ["serve_until_signalled", "serve_workers", "workers_refusal"]
+__all__ = ["ShutdownTimeout", "serve_until_signalled", "serve_workers", "workers_refusal"]
 
 _log = structlog.get_logger("centrum.server")
 
 
-async def serve_until_signalled(app: CentrumApp) -> None:
-    """Starts `app`, waits for SIGTERM or SIGINT, then drains and stops it gracefully."""
+class ShutdownTimeout(RuntimeError):
+    """The server did not stop within its grace period plus the close timeout."""
+
+
+CLOSE_TIMEOUT_S = 15.0
+"""Seconds closing the backends may take after the drain before the process gives up."""
+
+
+async def serve_until_signalled(
+    app: CentrumApp, *, close_timeout_s: float = CLOSE_TIMEOUT_S
+) -> None:
+    """Starts `app`, waits for SIGTERM or SIGINT, then drains and stops it gracefully.
+
+    A stop that outlasts the grace period plus `close_timeout_s` (a backend that no longer
+    answers) raises ShutdownTimeout instead of hanging; the CLI exits with code 1.
+    """
     await app.start()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     await stopping.wait()
-    await app.stop()
+    try:
+        async with asyncio.timeout(app.settings.grace_period_s + close_timeout_s):
+            await app.stop()
+    except TimeoutError:
+        _log.error("shutdown did not finish in time; exiting without a clean close")
+        raise ShutdownTimeout(app.settings.grace_period_s + close_timeout_s) from None
 
 
 def workers_refusal(settings: Settings) -> str | None:
