@@ -24,6 +24,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client import start_http_server
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.interceptors.audit import AuditPipeline, AuditStep
@@ -50,13 +51,13 @@ from centrum.interceptors.tracing import TracingStep, configure_tracing
 from centrum.interceptors.validation import ValidationStep
 from centrum.policy.v1 import policy_pb2
 from centrum.server import catalog
-from centrum.server.health import HealthMonitor, Probe
+from centrum.server.health import HealthMonitor
 from centrum.server.reflection import enable_reflection
 from centrum.server.settings import Settings
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.db import create_engine, migrate, ping
 from centrum.services.keys import MasterKey
-from centrum.services.runtime import ServiceBundle, ServiceContext
+from centrum.services.runtime import Probe, ServiceBundle, ServiceContext
 
 __all__ = ["CentrumApp", "ExtraService"]
 
@@ -383,6 +384,4 @@ class CentrumApp:
 def _describe_database(settings: Settings) -> str:
     if settings.database_url is None:
         return f"sqlite:{settings.data_dir / 'centrum.db'}"
-    from sqlalchemy.engine import make_url
-
     return make_url(settings.database_url.get_secret_value()).render_as_string(hide_password=True)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import structlog
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2
 
-__all__ = ["HealthMonitor", "Probe"]
+from centrum.services.runtime import Probe
 
-Probe = Callable[[], Awaitable[bool]]
-"""Answers whether one backend is reachable now."""
+__all__ = ["HealthMonitor"]
+
 
 _log = structlog.get_logger("centrum.health")
 SERVING = health_pb2.HealthCheckResponse.SERVING
