@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from harness.backends import wait_for
 from harness.centrum import ServeProcess, run
 
 SERVICES = [
@@ -88,12 +89,17 @@ def test_chain_guards_rpcs_and_public_ones_answer(
 def test_start_log_says_where_data_lives(serve_process: Callable[..., ServeProcess]) -> None:
     """The first log line names the data directory, database and listening address."""
     server = serve_process()
-    lines = [
-        json.loads(line)
-        for line in server.process.log.read_text().splitlines()
-        if line.startswith("{")
-    ]
-    serving = next(line for line in lines if line["event"] == "centrum serving")
+
+    def serving_line() -> dict[str, str] | None:
+        # Health answers once the port is bound; the line follows after the start hooks.
+        for line in server.process.log.read_text().splitlines():
+            if line.startswith("{") and json.loads(line)["event"] == "centrum serving":
+                return dict(json.loads(line))
+        return None
+
+    wait_for(lambda: serving_line() is not None, 30, "the 'centrum serving' log line")
+    serving = serving_line()
+    assert serving is not None
     assert serving["data_dir"] == str(server.data_dir)
     assert serving["listen"] == server.target
     assert serving["database"].startswith("sqlite:")
