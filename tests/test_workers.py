@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sys
@@ -65,8 +64,7 @@ def test_two_workers_share_one_port_and_drain_on_sigterm(
     process.start()
 
     def both_serving() -> bool:
-        lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
-        if sum(line.get("event") == "centrum serving" for line in lines) < 2:
+        if log.read_text().count('"event": "centrum serving"') < 2:
             return False
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
             try:
@@ -83,5 +81,5 @@ def test_two_workers_share_one_port_and_drain_on_sigterm(
         assert process.popen.wait(timeout=30) == 0
     finally:
         process.stop()
-    stopped = [line for line in log.read_text().splitlines() if '"centrum stopped"' in line]
-    assert len(stopped) == 2
+    # Both processes append to one log, so their lines may interleave: count the events.
+    assert log.read_text().count('"event": "centrum stopped"') == 2
