@@ -116,7 +116,8 @@ class ServeProcess:
         return f"127.0.0.1:{self.port}"
 
 
-def _serving(port: int) -> bool:
+def serving(port: int) -> bool:
+    """Whether a server on `port` answers its overall health check with SERVING."""
     with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
         try:
             response = health_pb2_grpc.HealthStub(ch).Check(
@@ -171,7 +172,7 @@ def _serve_processes(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
             env={**os.environ, "CENTRUM_LOG_FORMAT": "json", **(env or {})},
         )
         process.start()
-        process.wait_ready(lambda: _serving(port), timeout=30, what=f"serving on port {port}")
+        process.wait_ready(lambda: serving(port), timeout=30, what=f"serving on port {port}")
         served = ServeProcess(process, port, data)
         running.append(served)
         return served
