@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import venv
 from pathlib import Path
@@ -16,27 +17,49 @@ for pkg in ("audit", "auth", "config", "notification", "policy", "storage"):
     base = importlib.import_module(f"centrum.{pkg}.v1")
     for info in pkgutil.iter_modules(base.__path__):
         mods.append(importlib.import_module(f"centrum.{pkg}.v1.{info.name}").__name__)
-import importlib.metadata as md
-dists = sorted(d.metadata["Name"].lower().replace("_", "-") for d in md.distributions())
-print(json.dumps({"modules": sorted(mods), "dists": dists}))
+print(json.dumps(sorted(mods)))
 """
+DISTRIBUTIONS = """
+import importlib.metadata as md, json
+print(json.dumps(sorted(d.metadata["Name"].lower().replace("_", "-") for d in md.distributions())))
+"""
+
+
+SDK_DISTRIBUTIONS = {
+    "centrum-sdk",
+    "grpcio",
+    "protobuf",
+    "googleapis-common-protos",
+    "typing-extensions",
+}
+"""What `pip install ./sdk` may install (besides pip and setuptools)."""
+
+
+def sdk_virtualenv(env_dir: Path, *projects: Path) -> Path:
+    """A fresh venv with ./sdk (and `projects`) pip-installed; returns its python."""
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    paths = [str(ROOT / "sdk"), *map(str, projects)]
+    install = run([str(python), "-m", "pip", "install", "--quiet", *paths])
+    assert install.returncode == 0, install.stdout + install.stderr
+    assert sys.executable != str(python)
+    return python
+
+
+def installed_distributions(python: Path) -> set[str]:
+    """The distributions installed in the venv of `python`, except pip and setuptools."""
+    probe = run([str(python), "-c", DISTRIBUTIONS])
+    assert probe.returncode == 0, probe.stderr
+    return set(json.loads(probe.stdout)) - {"pip", "setuptools"}
 
 
 def test_sdk_installs_into_an_empty_virtualenv(tmp_path: Path) -> None:
     """`pip install ./sdk` into a fresh venv imports every generated module and centrum.sdk."""
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    install = run([str(python), "-m", "pip", "install", "--quiet", str(ROOT / "sdk")])
-    assert install.returncode == 0, install.stdout + install.stderr
+    python = sdk_virtualenv(tmp_path / "venv")
     probe = run([str(python), "-c", IMPORTS], cwd=tmp_path)
     assert probe.returncode == 0, probe.stderr
-    import json
-
-    found = json.loads(probe.stdout)
-    assert "centrum.config.v1.flag_service_pb2_grpc" in found["modules"]
-    assert "centrum.audit.v1.audit_service_pb2" in found["modules"]
-    installed = set(found["dists"]) - {"pip", "setuptools"}
-    allowed = {"centrum-sdk", "grpcio", "protobuf", "googleapis-common-protos", "typing-extensions"}
-    assert installed <= allowed, f"the SDK pulled in more than it should: {installed - allowed}"
-    assert sys.executable != str(python)
+    modules = json.loads(probe.stdout)
+    assert "centrum.config.v1.flag_service_pb2_grpc" in modules
+    assert "centrum.audit.v1.audit_service_pb2" in modules
+    extra = installed_distributions(python) - SDK_DISTRIBUTIONS
+    assert not extra, f"the SDK pulled in more than it should: {extra}"
