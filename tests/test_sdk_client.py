@@ -166,3 +166,22 @@ def test_sync_streaming_calls_carry_the_credential(
         stub = pb2_grpc.EchoServiceStub(client.channel)
         indices = [m.index for m in stub.ServerStream(pb2.ServerStreamRequest(count=3), timeout=10)]
     assert indices == [0, 1, 2]
+
+
+async def test_a_refused_token_request_raises_one_parsed_error(centrum: CentrumApp) -> None:
+    """Wrong client credentials surface as CentrumError UNAUTHENTICATED from either client."""
+    from centrum.config.v1 import config_service_pb2
+
+    target = f"127.0.0.1:{centrum.port}"
+    wrong = ClientCredentials(client_id="sa_missing", client_secret="not-the-secret")
+    request = config_service_pb2.GetValueRequest(environment="production", key="k")
+    async with aio.connect(target, client_credentials=wrong) as client:
+        with pytest.raises(CentrumError) as refused_async:
+            await client.config.GetValue(request)
+    with (
+        connect(target, client_credentials=wrong) as sync_client,
+        pytest.raises(CentrumError) as refused_sync,
+    ):
+        await asyncio.to_thread(sync_client.config.GetValue, request)
+    for refused in (refused_async, refused_sync):
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import grpc
 
 from centrum.auth.v1 import auth_service_pb2, auth_service_pb2_grpc
+from centrum.sdk.errors import from_rpc_error
 
 __all__ = ["AccessToken", "AsyncTokenSource", "ClientCredentials", "TokenSource"]
 
@@ -82,7 +83,10 @@ class TokenSource:
         with self._lock:
             current = self._current
             if current is None or self._clock() >= current.renew_at:
-                response = self._stub.Token(self._credentials.request(), timeout=10)
+                try:
+                    response = self._stub.Token(self._credentials.request(), timeout=10)
+                except grpc.RpcError as error:
+                    raise from_rpc_error(error) from None
                 self.fetches += 1
                 current = self._current = _accept(response, self._clock(), self._margin_s)
             return current.value
@@ -118,7 +122,10 @@ class AsyncTokenSource:
         return (await asyncio.shield(self._renewal)).value
 
     async def _renew(self) -> AccessToken:
-        response = await self._fetch(self._credentials.request())
+        try:
+            response = await self._fetch(self._credentials.request())
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
         self.fetches += 1
         self._current = _accept(response, self._clock(), self._margin_s)
         return self._current
