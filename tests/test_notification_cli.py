@@ -23,7 +23,7 @@ async def test_template_create_preview_then_send_and_follow(
     start_centrum: StartCentrum, token_mint: TokenMint, tmp_path: Path
 ) -> None:
     """A template created from a JSON file previews, a send renders it, `status --json` shows
-    it SENT, `list` finds it; an unknown id exits 1 with one NOT_FOUND line."""
+    it SENT, `list` finds it; an unknown id exits 3 with one NOT_FOUND line."""
     app = await start_centrum(notification=FAST_DISPATCH)
     token = token_mint.token(scopes=["notify.admin"])
     spec = tmp_path / "welcome.json"
@@ -73,5 +73,5 @@ async def test_template_create_preview_then_send_and_follow(
     code, out, _ = await _cli(app, token, "notify", "list", "--tag", "cli", "--json")
     assert [n["id"] for n in json.loads(out)] == [notification_id]
     code, out, err = await _cli(app, token, "notify", "status", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
-    assert code == 1 and "NOT_FOUND" in err and "Traceback" not in err
+    assert code == 3 and "NOT_FOUND" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

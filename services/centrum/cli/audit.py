@@ -10,51 +10,36 @@ import asyncio
 import base64
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import grpc
 import typer
 from google.protobuf import json_format
-from google.rpc import error_details_pb2, status_pb2
 from rich.console import Console
 from rich.table import Table
 
-from centrum import sdk
 from centrum.audit.v1 import audit_pb2, audit_service_pb2
-from centrum.cli._common import AsJson, Target, Token
+from centrum.cli._common import (
+    DEFAULT_TARGET,
+    AsJson,
+    Target,
+    Token,
+    client,
+    connection,
+    fail,
+    progress,
+    rpc_errors,
+)
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The audit log: tail, query, verify, checkpoint and export.")
+app = typer.Typer(
+    help="The audit log: tail, query, verify, checkpoint and export.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 _out = Console()
 _err = Console(stderr=True)
-
-
-@contextmanager
-def _rpc_errors() -> Iterator[None]:
-    """Ends the command with one line (status, reason) and exit code 1 on an RPC error."""
-    try:
-        yield
-    except grpc.RpcError as exc:
-        code = exc.code().name if hasattr(exc, "code") else "UNKNOWN"
-        message = exc.details() if hasattr(exc, "details") else str(exc)
-        _err.print(f"[bold red]error:[/] {code}{_reason(exc)}: {message}")
-        raise typer.Exit(code=1) from None
-
-
-def _reason(exc: grpc.RpcError) -> str:
-    for key, value in getattr(exc, "trailing_metadata", lambda: ())() or ():
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                    info = error_details_pb2.ErrorInfo()
-                    detail.Unpack(info)
-                    return f" ({info.reason})"
-    return ""
 
 
 def _filter(
@@ -87,7 +72,7 @@ def _as_dict(message: Any) -> dict[str, Any]:
 
 @app.command()
 def tail(
-    target: Target = "127.0.0.1:50051",
+    target: Target = DEFAULT_TARGET,
     token: Token = None,
     start: Annotated[int, typer.Option(help="First index to stream.")] = 0,
     from_end: Annotated[bool, typer.Option(help="Only entries appended from now on.")] = False,
@@ -95,9 +80,9 @@ def tail(
     as_json: AsJson = False,
 ) -> None:
     """Streams entries as they are appended (resume with --start <next index>)."""
-    with _rpc_errors(), sdk.connect(target, token=token) as client:
+    with client(target, token) as centrum:
         seen = 0
-        stream = client.audit.Tail(
+        stream = centrum.audit.Tail(
             audit_service_pb2.TailRequest(start_index=start, from_end=from_end)
         )
         for item in stream:
@@ -115,7 +100,7 @@ def tail(
 
 @app.command()
 def query(
-    target: Target = "127.0.0.1:50051",
+    target: Target = DEFAULT_TARGET,
     token: Token = None,
     action: Annotated[str | None, typer.Option(help="Exact action.")] = None,
     actor: Annotated[str | None, typer.Option(help="Actor principal id.")] = None,
@@ -126,8 +111,8 @@ def query(
     as_json: AsJson = False,
 ) -> None:
     """Lists one page of the tenant's entries, newest first."""
-    with _rpc_errors(), sdk.connect(target, token=token) as client:
-        response = client.audit.Query(
+    with client(target, token) as centrum:
+        response = centrum.audit.Query(
             audit_service_pb2.QueryRequest(
                 filter=_filter(action, actor, correlation_id, category),
                 page_size=page_size,
@@ -147,7 +132,7 @@ def query(
 
 @app.command()
 def checkpoint(
-    target: Target = "127.0.0.1:50051",
+    target: Target = DEFAULT_TARGET,
     token: Token = None,
     state_file: Annotated[
         Path | None,
@@ -156,26 +141,26 @@ def checkpoint(
     as_json: AsJson = False,
 ) -> None:
     """Fetches the latest checkpoint and verifies it (and its consistency, with --state-file)."""
-    from centrum.sdk.aio import connect
     from centrum.sdk.audit import LogVerifier, VerificationError
 
+    used = connection(target, token)
+
     async def run() -> audit_pb2.Checkpoint:
-        async with connect(target, token=token) as client:
-            info = await client.audit.GetLogInfo(audit_service_pb2.GetLogInfoRequest())
+        async with used.connect_aio() as centrum:
+            info = await centrum.audit.GetLogInfo(audit_service_pb2.GetLogInfoRequest())
             verifier = LogVerifier(
                 info.origin, [k.verifier_key for k in info.public_keys], state_file=state_file
             )
-            await verifier.refresh(client.audit)
-            response = await client.audit.GetCheckpoint(audit_service_pb2.GetCheckpointRequest())
+            await verifier.refresh(centrum.audit)
+            response = await centrum.audit.GetCheckpoint(audit_service_pb2.GetCheckpointRequest())
             latest: audit_pb2.Checkpoint = response.checkpoint
             return latest
 
     try:
-        with _rpc_errors():
+        with rpc_errors(used):
             found = asyncio.run(run())
     except VerificationError as exc:
-        _err.print(f"[bold red]error:[/] checkpoint does not verify: {exc}")
-        raise typer.Exit(code=1) from None
+        raise fail(f"checkpoint does not verify: {exc}", code=1) from None
     if as_json:
         print(json.dumps(_as_dict(found)))
         return
@@ -187,7 +172,7 @@ def checkpoint(
 
 @app.command()
 def export(
-    target: Target = "127.0.0.1:50051",
+    target: Target = DEFAULT_TARGET,
     token: Token = None,
     start: Annotated[int, typer.Option(help="First index.")] = 0,
     end: Annotated[int, typer.Option(help="One past the last index (0: latest checkpoint).")] = 0,
@@ -205,12 +190,14 @@ def export(
         request.destination.file.path = server_path
         request.destination.file.overwrite = overwrite
     summary = audit_service_pb2.ExportSummary()
-    with _rpc_errors(), sdk.connect(target, token=token) as client:
+    with progress() as bar, client(target, token) as centrum:
+        task = bar.add_task("export", total=None)
         sink = output.open("wb") if output is not None else sys.stdout.buffer
         try:
-            for item in client.audit.Export(request):
+            for item in centrum.audit.Export(request):
                 if item.HasField("chunk"):
                     sink.write(item.chunk)
+                    bar.advance(task, len(item.chunk))
                 elif item.HasField("summary"):
                     summary = item.summary
         finally:
@@ -247,8 +234,10 @@ def verify(
     try:
         report = asyncio.run(run())
     except Exception as exc:
-        _err.print(f"[bold red]error:[/] cannot read the audit store: {exc.__class__.__name__}")
-        raise typer.Exit(code=2) from None
+        raise fail(
+            f"cannot read the audit store: {exc.__class__.__name__}",
+            "check database_url / data_dir of the settings (--config)",
+        ) from None
     if as_json:
         print(
             json.dumps(

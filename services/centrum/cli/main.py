@@ -1,4 +1,8 @@
-"""`centrum serve`, `centrum migrate` and the command groups of each service."""
+"""`centrum serve`, `worker`, `migrate`, `bootstrap`, `profile` and each service's command group.
+
+`main` is the entry point: it turns anything a command lets escape into one error line and an
+exit code from `centrum.cli._common` (never a traceback, unless `CENTRUM_DEBUG=1`).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,12 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
+import grpc
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from centrum.cli._common import EXIT_CODES, EXIT_CODES_HELP, ProfileChoice, fail, report
 from centrum.interceptors.logging import configure_logging
 from centrum.server.settings import ALL_SERVICES, ServiceName, Settings
 
@@ -20,10 +26,27 @@ __all__ = ["app", "main"]
 app = typer.Typer(
     name="centrum",
     help="Centrum: auth, config, flags, secrets, notifications, storage and audit over gRPC.",
+    epilog="Connection: flag > environment (CENTRUM_TARGET, CENTRUM_TOKEN, CENTRUM_API_KEY, ...) "
+    "> profile (--profile, CENTRUM_PROFILE, else the one named 'default') > 127.0.0.1:50051.\n\n"
+    + EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 _err = Console(stderr=True)
+
+
+@app.callback()
+def root(
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CENTRUM_PROFILE",
+            help="Profile of the profile file to connect with (default: the one named 'default').",
+        ),
+    ] = None,
+) -> None:
+    """Selects the profile that commands connecting to a server use (loaded when needed)."""
+    ProfileChoice(profile).install()
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
@@ -32,9 +55,16 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         os.environ["CENTRUM_CONFIG_FILE"] = str(config)
     try:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
-    except (ValidationError, ValueError) as exc:
-        _err.print(f"[bold red]error:[/] invalid settings: {exc}")
-        raise typer.Exit(code=2) from None
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise fail(
+            f"invalid settings: {problems}", "fix the TOML file (--config) or CENTRUM_* variables"
+        ) from None
+    except ValueError as exc:
+        raise fail(f"invalid settings: {' '.join(str(exc).split())}") from None
 
 
 ConfigOption = Annotated[
@@ -62,8 +92,10 @@ def serve(
         names = tuple(s.strip() for s in services.split(",") if s.strip())
         unknown = [n for n in names if n not in ALL_SERVICES]
         if unknown:
-            _err.print(f"[bold red]error:[/] unknown service(s): {', '.join(unknown)}")
-            raise typer.Exit(code=2)
+            raise fail(
+                f"unknown service(s): {', '.join(unknown)}",
+                f"choose from {', '.join(ALL_SERVICES)}",
+            )
         chosen = names  # type: ignore[assignment]
     settings = load_settings(config, listen=listen, data_dir=data_dir, services=chosen)
     configure_logging(settings.log_level, settings.log_format)
@@ -84,8 +116,7 @@ def serve(
         return
     refusal = workers_refusal(settings)
     if refusal:
-        _err.print(f"[bold red]error:[/] --workers {workers}: {refusal}")
-        raise typer.Exit(code=2)
+        raise fail(f"--workers {workers}: {refusal}")
     raise typer.Exit(code=serve_workers(settings, workers))
 
 
@@ -124,9 +155,35 @@ def _add_service_commands() -> None:
         app.add_typer(module.app, name=name)
 
 
+def _add_operator_commands() -> None:
+    from centrum.cli import bootstrap, profile
+
+    app.command("bootstrap")(bootstrap.bootstrap)
+    app.add_typer(profile.app, name="profile")
+
+
+_add_operator_commands()
 _add_service_commands()
 
 
 def main() -> None:
-    """Entry point of the `centrum` command."""
-    app()
+    """Entry point of the `centrum` command: one line and an exit code for every failure."""
+    try:
+        app()
+    except grpc.RpcError as error:
+        raise SystemExit(report(error).exit_code) from None
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        raise SystemExit(
+            fail(f"{error.strerror or error}{where}", code=EXIT_CODES["failed"]).exit_code
+        ) from None
+    except Exception as error:
+        if os.environ.get("CENTRUM_DEBUG"):
+            raise
+        raise SystemExit(
+            fail(
+                f"unexpected {type(error).__name__}: {error}",
+                "rerun with CENTRUM_DEBUG=1 for the traceback, and report it",
+                code=EXIT_CODES["failed"],
+            ).exit_code
+        ) from None

@@ -1,4 +1,7 @@
-"""`centrum storage put/get/ls/rm/url`: objects from the shell, with progress bars."""
+"""`centrum storage put/get/ls/rm/url`: objects from the shell, with progress bars.
+
+The bars go to stderr and only to a terminal; `--json` turns them off.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,19 @@ from typing import Annotated
 import typer
 from google.protobuf import duration_pb2
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from centrum.cli._common import DEFAULT_TARGET, AsJson, Target, Token, client, fail, print_json
+from centrum.cli._common import (
+    DEFAULT_TARGET,
+    ApiKey,
+    AsJson,
+    Target,
+    Token,
+    client,
+    fail,
+    print_json,
+    progress,
+)
 from centrum.storage.v1 import object_pb2
 from centrum.storage.v1 import storage_service_pb2 as pb
 
@@ -26,17 +38,6 @@ _CHUNK = 1024 * 1024
 
 Bucket = Annotated[str, typer.Argument(help="Bucket name.")]
 Key = Annotated[str, typer.Argument(help="Object key, e.g. invoices/2026/42.pdf.")]
-
-
-def _progress() -> Progress:
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        transient=True,
-        console=Console(stderr=True),
-    )
 
 
 def _sha256(path: Path) -> str:
@@ -55,6 +56,7 @@ def put(
     content_type: Annotated[str | None, typer.Option(help="Media type; guessed if unset.")] = None,
     target: Target = DEFAULT_TARGET,
     token: Token = None,
+    api_key: ApiKey = None,
     as_json: AsJson = False,
 ) -> None:
     """Uploads a file; the object appears only once complete and verified (SHA-256)."""
@@ -68,14 +70,14 @@ def put(
         size_bytes=size,
         sha256=_sha256(file),
     )
-    with _progress() as progress, client(target, token) as centrum:
-        task = progress.add_task(f"put {key}", total=size)
+    with progress(as_json) as bar, client(target, token, api_key) as centrum:
+        task = bar.add_task(f"put {key}", total=size)
 
         def requests() -> Iterator[pb.UploadRequest]:
             yield pb.UploadRequest(header=header)
             with file.open("rb") as handle:
                 for block in iter(lambda: handle.read(_CHUNK), b""):
-                    progress.advance(task, len(block))
+                    bar.advance(task, len(block))
                     yield pb.UploadRequest(chunk=block)
 
         response = centrum.storage.Upload(requests())
@@ -93,20 +95,31 @@ def get(
     output: Annotated[Path, typer.Argument(dir_okay=False, help="Where to write the object.")],
     target: Target = DEFAULT_TARGET,
     token: Token = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
 ) -> None:
     """Downloads an object to a file (written to a temporary name, then renamed)."""
     partial = output.with_name(output.name + ".partial")
-    with _progress() as progress, client(target, token) as centrum:
-        task = progress.add_task(f"get {key}", total=None)
-        with partial.open("wb") as handle:
-            for message in centrum.storage.Download(pb.DownloadRequest(bucket=bucket, key=key)):
-                if message.HasField("object"):
-                    progress.update(task, total=message.object.size_bytes)
-                else:
-                    handle.write(message.chunk)
-                    progress.advance(task, len(message.chunk))
-    partial.replace(output)
-    _out.print(f"wrote {output}")
+    stored = object_pb2.Object()
+    try:
+        with progress(as_json) as bar, client(target, token, api_key) as centrum:
+            task = bar.add_task(f"get {key}", total=None)
+            with partial.open("wb") as handle:
+                request = pb.DownloadRequest(bucket=bucket, key=key)
+                for message in centrum.storage.Download(request):
+                    if message.HasField("object"):
+                        stored = message.object
+                        bar.update(task, total=message.object.size_bytes)
+                    else:
+                        handle.write(message.chunk)
+                        bar.advance(task, len(message.chunk))
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    if as_json:
+        print_json(stored)
+    else:
+        _out.print(f"wrote {output}", highlight=False)
 
 
 @app.command("ls")
@@ -116,12 +129,13 @@ def list_objects(
     delimiter: Annotated[str, typer.Option(help="Group keys by this separator.")] = "",
     target: Target = DEFAULT_TARGET,
     token: Token = None,
+    api_key: ApiKey = None,
     as_json: AsJson = False,
 ) -> None:
     """Lists objects (all pages)."""
     objects: list[object_pb2.Object] = []
     prefixes: list[str] = []
-    with client(target, token) as centrum:
+    with client(target, token, api_key) as centrum:
         page_token = ""
         while True:
             page = centrum.storage.ListObjects(
@@ -152,9 +166,15 @@ def list_objects(
 
 
 @app.command("rm")
-def remove(bucket: Bucket, key: Key, target: Target = DEFAULT_TARGET, token: Token = None) -> None:
+def remove(
+    bucket: Bucket,
+    key: Key,
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    api_key: ApiKey = None,
+) -> None:
     """Deletes an object (deleting a missing object is not an error)."""
-    with client(target, token) as centrum:
+    with client(target, token, api_key) as centrum:
         centrum.storage.DeleteObject(pb.DeleteObjectRequest(bucket=bucket, key=key))
     _out.print(f"deleted {bucket}/{key}")
 
@@ -167,12 +187,14 @@ def url(
     ttl: Annotated[int, typer.Option(min=1, help="Seconds the URL stays valid.")] = 900,
     target: Target = DEFAULT_TARGET,
     token: Token = None,
+    api_key: ApiKey = None,
+    as_json: AsJson = False,
 ) -> None:
     """Prints a time-limited signed URL for an object."""
     methods = {"GET": pb.SIGNED_URL_METHOD_GET, "PUT": pb.SIGNED_URL_METHOD_PUT}
     if method.upper() not in methods:
         raise fail("--method must be GET or PUT")
-    with client(target, token) as centrum:
+    with client(target, token, api_key) as centrum:
         signed = centrum.storage.CreateSignedUrl(
             pb.CreateSignedUrlRequest(
                 bucket=bucket,
@@ -181,4 +203,7 @@ def url(
                 ttl=duration_pb2.Duration(seconds=ttl),
             )
         )
-    typer.echo(signed.url)
+    if as_json:
+        print_json(signed)
+    else:
+        typer.echo(signed.url)

@@ -26,6 +26,8 @@ app = typer.Typer(
 _out = Console()
 
 TemplateId = Annotated[str, typer.Argument(help="Template id, e.g. password-reset.")]
+# `get` and `preview` print JSON either way; the flag exists so every read command takes it.
+JsonAlways = Annotated[bool, typer.Option("--json", help="Print JSON (this command always does).")]
 TemplateFile = Annotated[
     Path, typer.Option("--file", "-f", exists=True, help="Template as JSON (Template message).")
 ]
@@ -76,6 +78,7 @@ def get(
     version: Annotated[int, typer.Option(help="Version; 0 is the latest.")] = 0,
     target: Target = "127.0.0.1:50051",
     token: Token = None,
+    as_json: JsonAlways = False,
 ) -> None:
     """Prints one template version as JSON."""
     with client(target, token) as connected:
@@ -138,8 +141,9 @@ def preview(
     locale: Annotated[str, typer.Option(help="Locale to render.")] = "",
     target: Target = "127.0.0.1:50051",
     token: Token = None,
+    as_json: JsonAlways = False,
 ) -> None:
-    """Renders a stored template; a render error (e.g. a missing variable) exits 1."""
+    """Renders a stored template as JSON; a render error (e.g. a missing variable) exits 1."""
     request = ts.PreviewTemplateRequest(template_id=template_id, locale=locale)
     if context:
         try:
