@@ -1,5 +1,6 @@
 """Audit log benchmarks: batched appends with tree maintenance against raw batched INSERT of the
-same rows (same run, same SQLite engine), proof latency and full verification at 1M leaves.
+same rows (same run, alternating round by round, one and two callers in flight; wall and process
+CPU time), proof latency and full verification at 1M leaves.
 
 The 1M-leaf log is built with a bulk path (leaf hashes and stored subtrees computed by the same
 `CompactRange`, inserted with sqlite3.executemany) because building it through `append` would
@@ -19,18 +20,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from centrum.audit.v1 import audit_pb2
 from centrum.services.audit import merkle
+from centrum.services.audit.driver import DriverRunner
 from centrum.services.audit.log import SqlAuditLog, encode_event
-from centrum.services.audit.tables import audit_entries
 from centrum.services.audit.verify import verify_log
 from centrum.services.db import create_engine, migrate
 
 BATCH = 1000
 EVENTS = 100_000
 LEAVES = 1_000_000 if "--quick" not in sys.argv else 100_000
+PROOFS = 1000
 
 
 def _events(prefix: str, count: int) -> list[audit_pb2.AuditEvent]:
@@ -50,51 +50,72 @@ def _events(prefix: str, count: int) -> list[audit_pb2.AuditEvent]:
     return events
 
 
-async def _appends(directory: Path) -> dict[str, float]:
-    url = f"sqlite+aiosqlite:///{directory / 'append.db'}"
-    migrate(url)
-    engine = create_engine(url)
-    log = SqlAuditLog(engine)
-    events = _events("a", EVENTS)
-    started = time.perf_counter()
-    for i in range(0, EVENTS, BATCH):
-        await log.append(events[i : i + BATCH], strict=False)
-    tree = time.perf_counter() - started
-    await engine.dispose()
+_RAW_INSERT = (
+    "INSERT INTO audit_entries (idx, tenant, event_id, integrated_ns, leaf_hash, payload, "
+    "category, action, outcome, severity, actor_id, resource_type, resource_id, request_id, "
+    "trace_id, correlation_id, transaction_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
-    raw_url = f"sqlite+aiosqlite:///{directory / 'raw.db'}"
-    migrate(raw_url)
-    engine = create_engine(raw_url)
-    rows = []
-    for i, event in enumerate(_events("a", EVENTS)):
-        event.integrated_time.FromNanoseconds(time.time_ns())
+
+def _raw_rows(events: list[audit_pb2.AuditEvent]) -> list[tuple[object, ...]]:
+    """The entry rows append writes for `events`, built ahead (the baseline's input)."""
+    rows: list[tuple[object, ...]] = []
+    now = time.time_ns()
+    for i, event in enumerate(events):
+        event.integrated_time.FromNanoseconds(now)
         payload = encode_event(event)
-        rows.append(
-            {
-                "idx": i,
-                "tenant": "acme",
-                "event_id": event.event_id,
-                "integrated_ns": 0,
-                "leaf_hash": merkle.leaf_hash(payload),
-                "payload": payload,
-                "category": "rpc",
-                "action": "Get",
-                "outcome": 1,
-                "severity": 2,
-                "actor_id": "svc",
-                "request_id": event.correlation.request_id,
-            }
+        leaf = merkle.leaf_hash(payload)
+        request_id = event.correlation.request_id
+        filters = ("rpc", "Get", 1, 2, "svc", None, None, request_id, None, None, None)
+        rows.append((i, "acme", event.event_id, now, leaf, payload, *filters))
+    return rows
+
+
+async def _appends(directory: Path, callers: int) -> dict[str, float]:
+    """Appends through SqlAuditLog against the raw baseline: the same rows by executemany, one
+    transaction and one hop to SQLite's thread per batch (what append does, minus encoding,
+    hashing, tree and head). `callers` batches are in flight at once on each side. The sides
+    alternate round by round, so both see the same load of a shared machine; wall and process
+    CPU time are kept for each."""
+    urls = [f"sqlite+aiosqlite:///{directory / f'{name}-{callers}.db'}" for name in ("log", "raw")]
+    for url in urls:
+        migrate(url)
+    engines = [create_engine(url) for url in urls]
+    log = SqlAuditLog(engines[0])
+    runner = DriverRunner(engines[1])
+    events = _events("a", EVENTS)
+    rows = _raw_rows(_events("a", EVENTS))
+
+    async def raw(batch: list[tuple[object, ...]]) -> None:
+        await runner.run(
+            lambda cursor, sql: cursor.executemany(sql(_RAW_INSERT), batch), write=True
         )
-    started = time.perf_counter()
-    for i in range(0, EVENTS, BATCH):
-        async with engine.begin() as connection:
-            await connection.execute(sa.insert(audit_entries), rows[i : i + BATCH])
-    raw = time.perf_counter() - started
-    await engine.dispose()
+
+    wall = [0.0, 0.0]
+    cpu = [0.0, 0.0]
+    step = BATCH * callers
+    for i in range(0, EVENTS, step):
+        starts = range(i, min(i + step, EVENTS), BATCH)
+        for side in (0, 1):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            if side == 0:
+                await asyncio.gather(
+                    *(log.append(events[s : s + BATCH], strict=False) for s in starts)
+                )
+            else:
+                await asyncio.gather(*(raw(rows[s : s + BATCH]) for s in starts))
+            wall[side] += time.perf_counter() - started
+            cpu[side] += time.process_time() - started_cpu
+    for engine in engines:
+        await engine.dispose()
+    suffix = "" if callers == 1 else f"_{callers}_callers"
     return {
-        "append_events_per_s": EVENTS / tree,
-        "raw_insert_rows_per_s": EVENTS / raw,
-        "append_vs_raw_ratio": raw / tree,
+        f"append_events_per_s{suffix}": EVENTS / wall[0],
+        f"raw_insert_rows_per_s{suffix}": EVENTS / wall[1],
+        f"append_vs_raw_ratio{suffix}": wall[1] / wall[0],
+        f"append_cpu_us_per_event{suffix}": cpu[0] / EVENTS * 1e6,
+        f"raw_insert_cpu_us_per_row{suffix}": cpu[1] / EVENTS * 1e6,
     }
 
 
@@ -136,7 +157,8 @@ async def _proofs_and_verify(directory: Path) -> dict[str, float]:
     log = SqlAuditLog(engine)
     rng = random.Random(7)
     inclusion, consistency = [], []
-    for _ in range(300):
+    proof_cpu = time.process_time()
+    for _ in range(PROOFS):
         index = rng.randrange(LEAVES)
         t = time.perf_counter()
         await log.inclusion_proof(index, LEAVES)
@@ -145,9 +167,11 @@ async def _proofs_and_verify(directory: Path) -> dict[str, float]:
         t = time.perf_counter()
         await log.consistency_proof(first, LEAVES)
         consistency.append(time.perf_counter() - t)
-    started = time.perf_counter()
+    proof_cpu = time.process_time() - proof_cpu
+    started, started_cpu = time.perf_counter(), time.process_time()
     report = await verify_log(log)
     verify = time.perf_counter() - started
+    verify_cpu = time.process_time() - started_cpu
     assert report.ok, report.problems
     await engine.dispose()
 
@@ -161,14 +185,17 @@ async def _proofs_and_verify(directory: Path) -> dict[str, float]:
         "inclusion_proof_ms_p99": ms(inclusion, 0.99),
         "consistency_proof_ms_p50": statistics.median(consistency) * 1000,
         "consistency_proof_ms_p99": ms(consistency, 0.99),
+        "proof_cpu_ms_mean": proof_cpu / (2 * PROOFS) * 1000,
         "full_verify_s": verify,
+        "full_verify_cpu_s": verify_cpu,
     }
 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         result = {"bench": "audit", "batch": BATCH, "events": EVENTS}
-        result.update(await _appends(Path(directory)))
+        for callers in (1, 2):
+            result.update(await _appends(Path(directory), callers))
         result.update(await _proofs_and_verify(Path(directory)))
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from centrum.audit.v1 import audit_pb2
-from centrum.services.audit.log import SqlAuditLog, leaf_hash
+from centrum.services.audit.log import EventConflict, SqlAuditLog, leaf_hash
 from centrum.services.db import create_engine, migrate
 
 
@@ -65,3 +65,37 @@ def test_leaf_hash_is_rfc6962() -> None:
     import hashlib
 
     assert leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
+
+
+async def test_a_batch_meeting_stored_or_repeated_ids_appends_each_event_once(
+    database_url: str,
+) -> None:
+    """Stored ids and ids repeated inside one batch are appended once and answered with the
+    stored index; a conflicting stored id under `strict` appends nothing of its batch."""
+    await asyncio.to_thread(migrate, database_url)
+    engine = create_engine(database_url)
+    log = SqlAuditLog(engine)
+    start = await log.size()
+
+    def parsed(event_id: str, action: str = "append") -> audit_pb2.AuditEvent:
+        event = audit_pb2.AuditEvent.FromString(_event(f"d{start}-{event_id}"))
+        event.action = action
+        return event
+
+    first = await log.append([parsed("a"), parsed("b")])
+    mixed = await log.append([parsed("c"), parsed("a"), parsed("d"), parsed("c")])
+    assert [(o.index, o.deduplicated) for o in mixed] == [
+        (start + 2, False),
+        (first[0].index, True),
+        (start + 3, False),
+        (start + 2, True),
+    ]
+    assert mixed[1].leaf_hash == first[0].leaf_hash
+    head = await log.head()
+    with pytest.raises(EventConflict) as conflict:
+        await log.append([parsed("e"), parsed("b", action="other"), parsed("f")])
+    assert conflict.value.index == first[1].index
+    assert await log.head() == head
+    events = await log.events(start)
+    assert [e.event_id for e in events] == [f"d{start}-{x}" for x in "abcd"]
+    await engine.dispose()

@@ -129,6 +129,28 @@ async def test_consistency_proofs_match_rfc6962(
             )
 
 
+async def test_proofs_through_cached_upper_subtrees_match_rfc6962(tmp_path: Path) -> None:
+    """Past 256 leaves proofs reuse the cached upper subtrees; asked again (from the cache),
+    at sizes inside and past those subtrees, they still equal PATH and PROOF."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'upper.db'}"
+    migrate(url)
+    engine = create_engine(url)
+    log = SqlAuditLog(engine)
+    for start in range(0, 1100, 275):
+        await log.append([_event(start + i) for i in range(275)])
+    values = [e.payload for e in await log.entries(sa.true(), limit=2000)]
+    assert len(values) == 1100 and all(v is not None for v in values)
+    leaves = [v for v in values if v is not None]
+    cases = [(0, 1100), (255, 256), (256, 1024), (700, 1025), (1099, 1100), (513, 768)]
+    for _ in range(2):
+        for index, size in cases:
+            assert await log.inclusion_proof(index, size) == ref_path(index, leaves[:size])
+        for first, second in ((256, 1100), (300, 1024), (1024, 1100), (1, 513)):
+            assert await log.consistency_proof(first, second) == ref_proof(first, leaves[:second])
+    assert await log.root_at(1100) == ref_mth(leaves) == (await log.head()).root
+    await engine.dispose()
+
+
 def test_sdk_rejects_altered_proofs() -> None:
     """A flipped hash, a wrong index or a truncated proof fails verification."""
     values = [bytes([i]) for i in range(13)]

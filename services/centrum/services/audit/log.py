@@ -17,14 +17,16 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from hashlib import sha256 as _sha256
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.audit.v1 import audit_pb2
 from centrum.services.audit import merkle
+from centrum.services.audit.driver import Cursor, DriverRunner, Sql, Work
 from centrum.services.audit.merkle import leaf_hash
 from centrum.services.audit.tables import (
     PRUNABLE_COLUMNS,
@@ -32,7 +34,6 @@ from centrum.services.audit.tables import (
     audit_entries,
     audit_head,
     audit_signing_keys,
-    audit_tree_nodes,
 )
 from centrum.services.db import BackendUnavailable
 
@@ -48,8 +49,13 @@ __all__ = [
     "leaf_hash",
 ]
 
+_T = TypeVar("_T")
 _IN_CHUNK = 900
 """Most bound parameters per IN list (SQLite allows 32766, PostgreSQL 65535)."""
+_CACHED_LEVEL = 8
+"""Complete subtrees of 256 leaves and more are cached once a proof resolved them."""
+_CACHE_LIMIT = 1 << 17
+"""Most cached subtree hashes (about 17 MB); the cache starts over beyond it."""
 
 
 class EventConflict(Exception):
@@ -62,9 +68,9 @@ class EventConflict(Exception):
         self.index = index
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AppendOutcome:
-    """Where one appended event ended up."""
+    """Where one appended event ended up (not frozen: a frozen init costs 5x, once per event)."""
 
     index: int
     leaf_hash: bytes
@@ -72,9 +78,12 @@ class AppendOutcome:
     deduplicated: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StoredEntry:
-    """One row of the log; `payload` (the leaf value) is None once pruned."""
+    """One row of the log; `payload` (the leaf value) is None once pruned.
+
+    Not frozen for the same reason as :class:`AppendOutcome`: verification makes one per leaf.
+    """
 
     index: int
     tenant: str
@@ -120,7 +129,26 @@ class _Prepared:
     event: audit_pb2.AuditEvent
     key: tuple[str, str]
     leaf: bytes
-    row: dict[str, object]
+    integrated_ns: int
+    row: tuple[object, ...]
+    """The entry's columns after `idx`, in :data:`_INSERT_ENTRIES` order."""
+
+
+_INSERT_ENTRIES = (
+    "INSERT INTO audit_entries (idx, tenant, event_id, integrated_ns, leaf_hash, payload, "
+    "category, action, outcome, severity, actor_id, resource_type, resource_id, request_id, "
+    "trace_id, correlation_id, transaction_id) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_NODES = "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)"
+# Writing the head row first takes the write lock on both engines (a row lock on PostgreSQL;
+# on SQLite the transaction is BEGIN IMMEDIATE already) before the size is read.
+_LOCK_HEAD = (
+    "UPDATE audit_head SET tree_size = tree_size WHERE id = 1 RETURNING tree_size, compact_range"
+)
+_MOVE_HEAD = "UPDATE audit_head SET tree_size = ?, compact_range = ? WHERE id = 1"
+_ENTRY_SELECT = "SELECT idx, tenant, event_id, integrated_ns, leaf_hash, payload FROM audit_entries"
+_NS = 1_000_000_000
 
 
 def encode_event(event: audit_pb2.AuditEvent) -> bytes:
@@ -130,33 +158,39 @@ def encode_event(event: audit_pb2.AuditEvent) -> bytes:
 
 
 def _prepare(event: audit_pb2.AuditEvent, now_ns: int) -> _Prepared:
-    event.integrated_time.FromNanoseconds(now_ns)
+    stamp = event.integrated_time
+    stamp.seconds, stamp.nanos = divmod(now_ns, _NS)
     if event.severity == audit_pb2.AUDIT_SEVERITY_UNSPECIFIED:
         event.severity = audit_pb2.AUDIT_SEVERITY_INFO
     payload = encode_event(event)
-    leaf = leaf_hash(payload)
+    leaf = _sha256(b"\x00" + payload).digest()
+    actor = event.actor
+    resource = event.resource
+    correlation = event.correlation
+    tenant = actor.tenant
     return _Prepared(
         event,
-        (event.actor.tenant, event.event_id),
+        (tenant, event.event_id),
         leaf,
-        {
-            "tenant": event.actor.tenant,
-            "event_id": event.event_id,
-            "integrated_ns": now_ns,
-            "leaf_hash": leaf,
-            "payload": payload,
-            "category": event.category or None,
-            "action": event.action or None,
-            "outcome": event.outcome,
-            "severity": event.severity,
-            "actor_id": event.actor.principal_id or None,
-            "resource_type": event.resource.type or None,
-            "resource_id": event.resource.id or None,
-            "request_id": event.correlation.request_id or None,
-            "trace_id": event.correlation.trace_id or None,
-            "correlation_id": event.correlation.correlation_id or None,
-            "transaction_id": event.financial.transaction_id or None,
-        },
+        now_ns,
+        (
+            tenant,
+            event.event_id,
+            now_ns,
+            leaf,
+            payload,
+            event.category or None,
+            event.action or None,
+            event.outcome,
+            event.severity,
+            actor.principal_id or None,
+            resource.type or None,
+            resource.id or None,
+            correlation.request_id or None,
+            correlation.trace_id or None,
+            correlation.correlation_id or None,
+            event.financial.transaction_id or None,
+        ),
     )
 
 
@@ -176,14 +210,19 @@ def _same_content(stored: bytes | None, event: audit_pb2.AuditEvent) -> bool:
 
 
 def _entry(row: Any) -> StoredEntry:
-    payload = row.payload
+    return _raw_entry(tuple(row))
+
+
+def _raw_entry(row: Sequence[Any]) -> StoredEntry:
+    """A StoredEntry of a row in `_ENTRY_SELECT` column order."""
+    index, tenant, event_id, integrated_ns, leaf, payload = row
     return StoredEntry(
-        index=int(row.idx),
-        tenant=str(row.tenant),
-        event_id=str(row.event_id),
-        integrated_ns=int(row.integrated_ns),
-        leaf_hash=bytes(row.leaf_hash),
-        payload=None if payload is None else bytes(payload),
+        int(index),
+        str(tenant),
+        str(event_id),
+        int(integrated_ns),
+        bytes(leaf),
+        None if payload is None else bytes(payload),
     )
 
 
@@ -209,13 +248,23 @@ class SqlAuditLog:
     ) -> None:
         """`on_append` is called after each commit that added entries (to wake readers)."""
         self._engine = engine
+        self._driver = DriverRunner(engine)
         self._on_append = on_append
         self._clock_ns = clock_ns
+        self._upper: dict[merkle.NodeId, bytes] = {}
 
     @property
     def engine(self) -> AsyncEngine:
         """The database engine of the store."""
         return self._engine
+
+    async def _hop(self, work: Work[_T], *, write: bool = False) -> _T:
+        """Runs `work` on the driver's side (see `driver`); an unreachable store is
+        BackendUnavailable."""
+        try:
+            return await self._driver.run(work, write=write)
+        except self._driver.errors as exc:
+            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
 
     # -- appending ---------------------------------------------------------------------------
 
@@ -236,39 +285,57 @@ class SqlAuditLog:
         """
         now = self._clock_ns()
         prepared = [_prepare(event, now) for event in events]
-        try:
-            async with self._engine.begin() as connection:
-                outcomes = await self._append_locked(connection, prepared, strict)
-        except (DBAPIError, OSError) as exc:
-            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+        if not prepared:
+            return []
+        outcomes = await self._hop(
+            lambda cursor, sql: self._append_locked(cursor, sql, prepared, strict), write=True
+        )
         if self._on_append is not None and any(not o.deduplicated for o in outcomes):
             self._on_append()
         return outcomes
 
-    async def _append_locked(
-        self, connection: AsyncConnection, prepared: list[_Prepared], strict: bool
+    def _append_locked(
+        self, cursor: Cursor, sql: Sql, prepared: list[_Prepared], strict: bool
     ) -> list[AppendOutcome]:
-        # Writing the head row first takes the write lock on both engines (a row lock on
-        # PostgreSQL, the database lock on SQLite) before the size is read.
-        head = (
-            await connection.execute(
-                sa.update(audit_head)
-                .where(audit_head.c.id == 1)
-                .values(tree_size=audit_head.c.tree_size)
-                .returning(audit_head.c.tree_size, audit_head.c.compact_range)
-            )
-        ).one()
-        compact = merkle.CompactRange.decode(int(head.tree_size), head.compact_range)
-        stored = await self._stored_keys(connection, {p.key for p in prepared})
+        """The whole append in the caller's transaction (runs on the driver's side of the hop).
+
+        Most batches hold no event the log has already, so the rows are inserted at once and
+        the unique (tenant, event_id) index is the duplicate check; only when it objects is the
+        batch rolled back to the savepoint and redone with a lookup of the stored events.
+        """
+        cursor.execute(sql(_LOCK_HEAD))
+        size, blob = cursor.fetchone()
+        cursor.execute(sql("SAVEPOINT audit_append"))
+        try:
+            outcomes = self._write(cursor, sql, prepared, int(size), blob, None, strict)
+        except self._driver.integrity_error:
+            cursor.execute(sql("ROLLBACK TO SAVEPOINT audit_append"))
+            stored = self._stored_keys(cursor, sql, {p.key for p in prepared})
+            outcomes = self._write(cursor, sql, prepared, int(size), blob, stored, strict)
+        cursor.execute(sql("RELEASE SAVEPOINT audit_append"))
+        return outcomes
+
+    @staticmethod
+    def _write(
+        cursor: Cursor,
+        sql: Sql,
+        prepared: list[_Prepared],
+        size: int,
+        blob: bytes | None,
+        stored: dict[tuple[str, str], StoredEntry] | None,
+        strict: bool,
+    ) -> list[AppendOutcome]:
+        compact = merkle.CompactRange.decode(size, None if blob is None else bytes(blob))
         outcomes: list[AppendOutcome] = []
-        rows: list[dict[str, object]] = []
-        nodes: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
+        nodes: list[tuple[int, int, bytes]] = []
 
         def emit(level: int, index: int, value: bytes) -> None:
-            nodes.append({"level": level, "idx": index, "hash": value})
+            nodes.append((level, index, value))
 
+        append = compact.append
         for item in prepared:
-            existing = stored.get(item.key)
+            existing = stored.get(item.key) if stored is not None else None
             if existing is not None:
                 if strict and not _same_content(existing.payload, item.event):
                     raise EventConflict(item.key[0], item.key[1], existing.index)
@@ -277,27 +344,23 @@ class SqlAuditLog:
                 )
                 continue
             index = compact.size
-            item.row["idx"] = index
-            compact.append(item.leaf, emit)
-            rows.append(item.row)
-            integrated = item.event.integrated_time.ToNanoseconds()
-            stored[item.key] = StoredEntry(
-                index, item.key[0], item.key[1], integrated, item.leaf, None
-            )
-            outcomes.append(AppendOutcome(index, item.leaf, integrated, False))
+            append(item.leaf, emit)
+            rows.append((index, *item.row))
+            if stored is not None:  # a later event of the batch with this id is a duplicate
+                stored[item.key] = StoredEntry(
+                    index, item.key[0], item.key[1], item.integrated_ns, item.leaf, None
+                )
+            outcomes.append(AppendOutcome(index, item.leaf, item.integrated_ns, False))
         if rows:
-            await connection.execute(sa.insert(audit_entries), rows)
+            cursor.executemany(sql(_INSERT_ENTRIES), rows)
             if nodes:
-                await connection.execute(sa.insert(audit_tree_nodes), nodes)
-            await connection.execute(
-                sa.update(audit_head)
-                .where(audit_head.c.id == 1)
-                .values(tree_size=compact.size, compact_range=compact.encode())
-            )
+                cursor.executemany(sql(_INSERT_NODES), nodes)
+            cursor.execute(sql(_MOVE_HEAD), (compact.size, compact.encode()))
         return outcomes
 
-    async def _stored_keys(
-        self, connection: AsyncConnection, wanted: set[tuple[str, str]]
+    @staticmethod
+    def _stored_keys(
+        cursor: Cursor, sql: Sql, wanted: set[tuple[str, str]]
     ) -> dict[tuple[str, str], StoredEntry]:
         by_tenant: dict[str, list[str]] = {}
         for tenant, event_id in sorted(wanted):
@@ -306,13 +369,16 @@ class SqlAuditLog:
         for tenant, ids in by_tenant.items():
             # (tenant, event_id) is the unique index, so each lookup is an index probe.
             for start in range(0, len(ids), _IN_CHUNK):
-                result = await connection.execute(
-                    sa.select(*_ENTRY_COLUMNS)
-                    .where(audit_entries.c.tenant == tenant)
-                    .where(audit_entries.c.event_id.in_(ids[start : start + _IN_CHUNK]))
+                chunk = ids[start : start + _IN_CHUNK]
+                cursor.execute(
+                    sql(
+                        f"{_ENTRY_SELECT} WHERE tenant = ? AND event_id IN "
+                        f"({', '.join('?' * len(chunk))})"
+                    ),
+                    (tenant, *chunk),
                 )
-                for row in result:
-                    entry = _entry(row)
+                for row in cursor.fetchall():
+                    entry = _raw_entry(row)
                     found[(entry.tenant, entry.event_id)] = entry
         return found
 
@@ -374,8 +440,14 @@ class SqlAuditLog:
     async def scan(self, chunk: int = 20_000) -> AsyncIterator[list[StoredEntry]]:
         """Every entry in index order, `chunk` rows at a time (for verification and export)."""
         after = -1
+        statement = f"{_ENTRY_SELECT} WHERE idx > ? ORDER BY idx LIMIT ?"
+
+        def read(cursor: Cursor, sql: Sql) -> list[StoredEntry]:
+            cursor.execute(sql(statement), (after, chunk))
+            return [_raw_entry(row) for row in cursor.fetchall()]
+
         while True:
-            rows = await self.entries(sa.true(), after=after, limit=chunk)
+            rows = await self._hop(read)
             if not rows:
                 return
             yield rows
@@ -415,59 +487,65 @@ class SqlAuditLog:
         return (await self.range_hashes([(0, size)]))[0]
 
     async def range_hashes(self, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
-        """The hash of each leaf range, from O(log n) stored hashes read in two queries."""
+        """The hash of each leaf range, from O(log n) stored hashes read in one query.
+
+        Complete subtrees never change, so those of :data:`_CACHED_LEVEL` and above (the upper
+        tree every proof passes through) are kept once resolved; a proof then reads only the
+        few stored hashes near its leaves.
+        """
         per_range = [merkle.nodes_of_range(low, high) for low, high in ranges]
-        plan = merkle.fetch_plan(node for nodes in per_range for node in nodes)
+        wanted = {node for nodes in per_range for node in nodes}
+        cache = self._upper
+        known = {node: cache[node] for node in wanted if node in cache}
+        plan = merkle.fetch_plan(wanted.difference(known))
+        parts: list[str] = []
+        values: list[int] = []
+        for low, high in _merge(plan.leaf_ranges):
+            parts.append("SELECT 0, idx, leaf_hash FROM audit_entries WHERE idx >= ? AND idx < ?")
+            values += (low, high)
+        for level, low, high in plan.node_ranges:
+            parts.append(
+                "SELECT level, idx, hash FROM audit_tree_nodes "
+                "WHERE level = ? AND idx >= ? AND idx < ?"
+            )
+            values += (level, low, high)
         leaves: dict[int, bytes] = {}
         stored: dict[merkle.NodeId, bytes] = {}
-        try:
-            async with self._engine.connect() as connection:
-                if plan.leaf_ranges:
-                    result = await connection.execute(
-                        sa.select(audit_entries.c.idx, audit_entries.c.leaf_hash).where(
-                            sa.or_(
-                                *(
-                                    audit_entries.c.idx.between(low, high - 1)
-                                    for low, high in _merge(plan.leaf_ranges)
-                                )
-                            )
-                        )
-                    )
-                    leaves = {int(i): bytes(h) for i, h in result}
-                if plan.node_ranges:
-                    result = await connection.execute(
-                        sa.select(
-                            audit_tree_nodes.c.level,
-                            audit_tree_nodes.c.idx,
-                            audit_tree_nodes.c.hash,
-                        ).where(
-                            sa.or_(
-                                *(
-                                    sa.and_(
-                                        audit_tree_nodes.c.level == level,
-                                        audit_tree_nodes.c.idx.between(low, high - 1),
-                                    )
-                                    for level, low, high in plan.node_ranges
-                                )
-                            )
-                        )
-                    )
-                    stored = {(int(r.level), int(r.idx)): bytes(r.hash) for r in result}
-        except (DBAPIError, OSError) as exc:
-            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+        if parts:
+            statement = " UNION ALL ".join(parts)
+
+            def read(cursor: Cursor, sql: Sql) -> list[Any]:
+                cursor.execute(sql(statement), values)
+                return list(cursor.fetchall())
+
+            rows = await self._hop(read)
+            for level, index, value in rows:
+                if level:
+                    stored[(int(level), int(index))] = bytes(value)
+                else:
+                    leaves[int(index)] = bytes(value)
         hashes = plan.resolve(leaves, stored)
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        for node, value in hashes.items():
+            if node[0] >= _CACHED_LEVEL:
+                cache[node] = value
+        hashes.update(known)
         return [merkle.range_hash(nodes, hashes) for nodes in per_range]
 
     async def stored_nodes(self, level: int, low: int, high: int) -> dict[int, bytes]:
         """Stored subtree hashes of `level` with low <= index < high (for verification)."""
-        async with self._engine.connect() as connection:
-            result = await connection.execute(
-                sa.select(audit_tree_nodes.c.idx, audit_tree_nodes.c.hash)
-                .where(audit_tree_nodes.c.level == level)
-                .where(audit_tree_nodes.c.idx >= low)
-                .where(audit_tree_nodes.c.idx < high)
+
+        def read(cursor: Cursor, sql: Sql) -> dict[int, bytes]:
+            cursor.execute(
+                sql(
+                    "SELECT idx, hash FROM audit_tree_nodes WHERE level = ? AND idx BETWEEN ? AND ?"
+                ),
+                (level, low, high - 1),
             )
-            return {int(i): bytes(h) for i, h in result}
+            return {int(i): bytes(h) for i, h in cursor.fetchall()}
+
+        return await self._hop(read)
 
     # -- checkpoints and keys ----------------------------------------------------------------
 

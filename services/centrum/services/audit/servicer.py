@@ -6,9 +6,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import time
-import zlib
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,9 @@ from centrum.interceptors.errors import (
     OutOfRange,
     PermissionDenied,
     Unavailable,
-    Unimplemented,
 )
 from centrum.sdk.audit import verifier_key
+from centrum.services.audit.export import ExportSink, FileSink, S3Exporter, StreamSink
 from centrum.services.audit.filters import PageToken, filter_condition, filter_fingerprint
 from centrum.services.audit.log import (
     EventConflict,
@@ -34,6 +32,7 @@ from centrum.services.audit.log import (
     StoredCheckpoint,
     StoredEntry,
 )
+from centrum.services.audit.settings import RELAY_SCOPE
 from centrum.services.audit.signing import Checkpointer
 from centrum.services.db import BackendUnavailable
 
@@ -127,8 +126,17 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         export_dir: Path,
         tail_poll_interval_s: float,
         wakeup: Wakeup,
+        s3: S3Exporter | None = None,
+        relay_tenant: str | None = None,
     ) -> None:
+        """`s3` writes S3 exports; without it they are FAILED_PRECONDITION.
+
+        Principals of `relay_tenant` (the operator tenant) holding the `audit.relay` scope may
+        append events of any tenant: the Centrum processes that ship their chain's events here.
+        """
+        self._relay_tenant = relay_tenant
         self._log = log
+        self._s3 = s3 if s3 is not None else S3Exporter(None)
         self._checkpointer = checkpointer
         self._origin = origin
         self._max_batch_size = max_batch_size
@@ -138,12 +146,15 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
 
     # -- appends -----------------------------------------------------------------------------
 
+    def _may_relay(self, principal: Principal) -> bool:
+        return principal.tenant == self._relay_tenant and principal.has_scope(RELAY_SCOPE)
+
     def _claim(self, event: audit_pb2.AuditEvent, principal: Principal) -> audit_pb2.AuditEvent:
         claimed = audit_pb2.AuditEvent()
         claimed.CopyFrom(event)
         if not claimed.actor.tenant:
             claimed.actor.tenant = principal.tenant
-        elif claimed.actor.tenant != principal.tenant:
+        elif claimed.actor.tenant != principal.tenant and not self._may_relay(principal):
             raise PermissionDenied(
                 "events can only be appended to the caller's own tenant",
                 reason="TENANT_MISMATCH",
@@ -471,17 +482,39 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
             if len(rows) < _TAIL_CHUNK:
                 await self._wakeup.wait(self._tail_poll_interval_s)
 
+    async def _sink(self, request: audit_service_pb2.ExportRequest) -> ExportSink:
+        """Where the export goes, after checking that it may be written there."""
+        destination = request.destination
+        if destination.HasField("s3"):
+            s3 = destination.s3
+            return await self._s3.open(
+                s3.bucket, s3.key, overwrite=s3.overwrite, compress=request.gzip
+            )
+        if not destination.HasField("file"):
+            return StreamSink(request.gzip)
+        target = (self._export_dir / destination.file.path).resolve()
+        if not target.is_relative_to(self._export_dir.resolve()):
+            raise InvalidArgument(
+                "the export path escapes the export directory", reason="INVALID_EXPORT_PATH"
+            )
+        if target.exists() and not destination.file.overwrite:
+            raise AlreadyExists(
+                f"{destination.file.path} exists; set overwrite to replace it",
+                reason="EXPORT_EXISTS",
+                resource=("audit_export", destination.file.path),
+            )
+        return FileSink(target, request.gzip)
+
     async def Export(
         self, request: audit_service_pb2.ExportRequest, context: Any
     ) -> AsyncIterator[audit_service_pb2.ExportResponse]:
-        """Writes a range of the tenant's entries with proofs as JSON Lines."""
+        """Writes a range of the tenant's entries with proofs as JSON Lines.
+
+        The output opens with a header (origin, public keys, the signed checkpoint every proof
+        is against), has one line per entry with its leaf value and inclusion proof, and ends
+        with a trailer, so an auditor verifies it offline with the log's public key alone.
+        """
         principal = current_principal()
-        destination = request.destination
-        if destination.HasField("s3"):
-            raise Unimplemented(
-                "export to S3 is not available on this server; export to a file",
-                reason="EXPORT_S3_UNSUPPORTED",
-            )
         checkpoint = await self._latest()
         end = request.end_index or checkpoint.tree_size
         if end > checkpoint.tree_size:
@@ -489,19 +522,8 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
                 f"end_index {end} is beyond the latest checkpoint ({checkpoint.tree_size})",
                 reason="TREE_SIZE_OUT_OF_RANGE",
             )
-        target: Path | None = None
-        if destination.HasField("file"):
-            target = (self._export_dir / destination.file.path).resolve()
-            if not target.is_relative_to(self._export_dir.resolve()):
-                raise InvalidArgument(
-                    "the export path escapes the export directory", reason="INVALID_EXPORT_PATH"
-                )
-            if target.exists() and not destination.file.overwrite:
-                raise AlreadyExists(
-                    f"{destination.file.path} exists; set overwrite to replace it",
-                    reason="EXPORT_EXISTS",
-                    resource=("audit_export", destination.file.path),
-                )
+        sink = await self._sink(request)
+        streamed = isinstance(sink, StreamSink)
         with _store():
             keys = await self._log.signing_keys()
         header = audit_pb2.ExportHeader(
@@ -522,7 +544,6 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         condition = filter_condition(principal.tenant, request.filter)
         digest = hashlib.sha256()
         counts = {"entries": 0, "pruned": 0, "bytes": 0}
-        sink = _ExportSink(target, request.gzip)
         try:
             pending = _line(audit_pb2.ExportRecord(header=header))
             after = request.start_index - 1
@@ -546,13 +567,13 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
                     counts["entries"] += 1
                     counts["pruned"] += entry.payload is None
                     if len(pending) >= _STREAM_BYTES:
-                        chunk = sink.write(pending)
+                        chunk = await sink.write(pending)
                         digest.update(chunk)
                         counts["bytes"] += len(chunk)
                         pending = b""
-                        if target is None:
+                        if streamed:
                             yield audit_service_pb2.ExportResponse(chunk=chunk)
-                if target is not None and rows:
+                if not streamed and rows:
                     yield audit_service_pb2.ExportResponse(
                         progress=audit_service_pb2.ExportProgress(
                             entries_written=counts["entries"],
@@ -571,17 +592,17 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
                     )
                 )
             )
-            chunk = sink.write(pending) + sink.finish()
+            chunk = await sink.write(pending) + await sink.finish()
             digest.update(chunk)
             counts["bytes"] += len(chunk)
-            if target is None and chunk:
+            if streamed and chunk:
                 yield audit_service_pb2.ExportResponse(chunk=chunk)
-            sink.commit()
+            await sink.commit()
         finally:
-            sink.abort()
+            await sink.abort()
         yield audit_service_pb2.ExportResponse(
             summary=audit_service_pb2.ExportSummary(
-                uri=target.as_uri() if target is not None else "",
+                uri=sink.uri,
                 start_index=request.start_index,
                 end_index=end,
                 entry_count=counts["entries"],
@@ -599,50 +620,3 @@ def _line(record: audit_pb2.ExportRecord) -> bytes:
     return (
         json.dumps(json_format.MessageToDict(record), separators=(",", ":"), sort_keys=True) + "\n"
     ).encode()
-
-
-class _ExportSink:
-    """Output of an export: gzip if asked, into a temporary file renamed into place at the end."""
-
-    def __init__(self, target: Path | None, compress: bool) -> None:
-        self._target = target
-        self._compressor = zlib.compressobj(wbits=31) if compress else None
-        self._handle: Any = None
-        self._temporary: Path | None = None
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._temporary = target.with_name(f".{target.name}.{os.getpid()}.partial")
-            self._handle = self._temporary.open("wb")
-
-    def write(self, data: bytes) -> bytes:
-        """Takes output bytes; returns the bytes produced (compressed when gzip is on)."""
-        produced = self._compressor.compress(data) if self._compressor is not None else data
-        if self._handle is not None and produced:
-            self._handle.write(produced)
-        return produced
-
-    def finish(self) -> bytes:
-        """Flushes the compressor; returns its last bytes."""
-        produced = self._compressor.flush() if self._compressor is not None else b""
-        if self._handle is not None and produced:
-            self._handle.write(produced)
-        return produced
-
-    def commit(self) -> None:
-        """Makes the written file durable and moves it into place."""
-        if self._handle is not None and self._temporary is not None and self._target is not None:
-            self._handle.flush()
-            os.fsync(self._handle.fileno())
-            self._handle.close()
-            self._handle = None
-            os.replace(self._temporary, self._target)
-            self._temporary = None
-
-    def abort(self) -> None:
-        """Removes a partial file left by a failed export."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if self._temporary is not None:
-            self._temporary.unlink(missing_ok=True)
-            self._temporary = None

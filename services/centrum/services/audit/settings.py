@@ -6,7 +6,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["AuditSettings"]
+__all__ = ["RELAY_SCOPE", "AuditSettings"]
+
+# Scope with which Centrum processes that do not run Audit ship their chain's events to it
+# (held by a principal of the operator tenant).
+RELAY_SCOPE = "audit.relay"
 
 
 class AuditSettings(BaseModel):

@@ -1,4 +1,5 @@
-"""Tables of the audit log (migration 0001 created the first two; audit_0001 the rest).
+"""Tables of the audit log (migration 0001 created the first two; audit_0001 the rest; audit_0002
+made `idx` SQLite's rowid).
 
 * `audit_entries`: one row per leaf; append-only (triggers refuse UPDATE and DELETE, except the
   retention prune, which may only set `payload` and the filter columns to NULL).
@@ -43,7 +44,13 @@ PRUNABLE_COLUMNS = ("payload", "actor_id", "resource_id", "transaction_id")
 audit_entries = sa.Table(
     "audit_entries",
     metadata,
-    sa.Column("idx", sa.BigInteger, primary_key=True, autoincrement=False),
+    # On SQLite an INTEGER primary key is the rowid itself, not one more index (audit_0002).
+    sa.Column(
+        "idx",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("tenant", sa.String(128), nullable=False),
     sa.Column("event_id", sa.String(128), nullable=False),
     sa.Column("integrated_ns", sa.BigInteger, nullable=False),

@@ -18,6 +18,9 @@ _SERVICE = "/centrum.audit.v1.AuditService/"
 _TAXONOMY = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$", re.IGNORECASE)
 _AMOUNT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_IPV4 = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+_MAX_KEY_BYTES = 1024
 
 
 def _event(event: audit_pb2.AuditEvent, prefix: str) -> list[FieldViolation]:
@@ -130,8 +133,35 @@ def _export(request: message.Message) -> Sequence[FieldViolation]:
                     "destination.file.path", "a relative path inside the export directory"
                 )
             )
-    if destination.HasField("s3") and not (destination.s3.bucket and destination.s3.key):
-        found.append(FieldViolation("destination.s3", "bucket and key are required"))
+    if destination.HasField("s3"):
+        found.extend(_s3(destination.s3))
+    return found
+
+
+def _s3(s3: audit_service_pb2.S3Destination) -> list[FieldViolation]:
+    found: list[FieldViolation] = []
+    bucket = s3.bucket
+    if not _BUCKET.match(bucket) or ".." in bucket or _IPV4.match(bucket):
+        found.append(
+            FieldViolation(
+                "destination.s3.bucket",
+                "an S3 bucket name: 3-63 lowercase letters, digits, dots and hyphens",
+            )
+        )
+    key = s3.key
+    if (
+        not key
+        or len(key.encode()) > _MAX_KEY_BYTES
+        or key.startswith("/")
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in key)
+        or ".." in PurePosixPath(key).parts
+    ):
+        found.append(
+            FieldViolation(
+                "destination.s3.key",
+                "an object key of 1-1024 bytes, no leading slash, control characters or '..'",
+            )
+        )
     return found
 
 

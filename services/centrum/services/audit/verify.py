@@ -10,7 +10,10 @@ the first leaf of the smallest stored subtree or checkpointed range that no long
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from centrum.sdk.audit import NoteError, VerifierKey, parse_checkpoint, verify_note
 from centrum.services.audit import merkle
@@ -19,6 +22,7 @@ from centrum.services.audit.log import SqlAuditLog, StoredCheckpoint
 __all__ = ["VerifyReport", "verify_log"]
 
 _MAX_PROBLEMS = 50
+_C = TypeVar("_C")
 
 
 @dataclass
@@ -61,7 +65,7 @@ async def verify_log(log: SqlAuditLog, *, chunk: int = 20_000) -> VerifyReport:
     good = 0  # size of the last checkpoint that matched
     if 0 in checkpoints:
         _check_checkpoint(report, checkpoints[0], compact, keys, good)
-    async for rows in log.scan(chunk):
+    async for rows in _read_ahead(log.scan(chunk)):
         for entry in rows:
             if entry.index != compact.size:
                 report.fail(compact.size, f"index {compact.size} is missing")
@@ -90,6 +94,17 @@ async def verify_log(log: SqlAuditLog, *, chunk: int = 20_000) -> VerifyReport:
     if latest > compact.size:
         report.fail(compact.size, f"checkpoint of {latest} leaves, but {compact.size} stored")
     return report
+
+
+async def _read_ahead(chunks: AsyncIterator[_C]) -> AsyncIterator[_C]:
+    """`chunks` with the next one read while the caller hashes the current one."""
+    pending = asyncio.ensure_future(anext(chunks, None))
+    try:
+        while (current := await pending) is not None:
+            pending = asyncio.ensure_future(anext(chunks, None))
+            yield current
+    finally:
+        pending.cancel()
 
 
 async def _all_checkpoints(log: SqlAuditLog) -> list[StoredCheckpoint]:

@@ -8,6 +8,7 @@ import time
 
 import structlog
 
+from centrum.services.audit.export import S3Exporter, S3Settings
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.audit.servicer import AuditServicer, Wakeup
 from centrum.services.audit.signing import Checkpointer
@@ -19,6 +20,20 @@ __all__ = ["build"]
 
 _log = structlog.get_logger("centrum.audit")
 _PRUNE_EVERY_S = 3600.0
+
+
+def _s3_settings(context: ServiceContext) -> S3Settings | None:
+    """The S3 store exports may go to: the server's, when an endpoint or keys are configured."""
+    settings = context.settings
+    if settings.s3_endpoint_url is None and settings.s3_access_key_id is None:
+        return None
+    secret = settings.s3_secret_access_key
+    return S3Settings(
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=secret.get_secret_value() if secret is not None else None,
+    )
 
 
 async def build(context: ServiceContext) -> ServiceBundle:
@@ -39,6 +54,8 @@ async def build(context: ServiceContext) -> ServiceBundle:
         export_dir=export_dir,
         tail_poll_interval_s=settings.tail_poll_interval_s,
         wakeup=wakeup,
+        s3=S3Exporter(_s3_settings(context)),
+        relay_tenant=context.settings.auth.operator_tenant,
     )
     task: asyncio.Task[None] | None = None
 

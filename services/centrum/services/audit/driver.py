@@ -1,0 +1,158 @@
+"""One hop to the database: synchronous DB-API work run where the driver connection lives.
+
+The audit log's hot paths (a batch append, the reads of a proof, a verification scan) are a
+handful of statements each. Issued through SQLAlchemy's async API every statement is a handoff
+to the driver and back, and row processing costs more than SQLite's own work. Here the caller
+hands over one synchronous function that talks DB-API to the driver connection:
+
+* SQLite (aiosqlite): the function runs on the connection's worker thread against the sqlite3
+  connection, so a whole batch, its `executemany` inserts and its commit are one handoff.
+* Any other driver (psycopg, asyncpg): the function runs through `run_sync` on SQLAlchemy's
+  adapted DB-API connection (psycopg pipelines an `executemany`).
+
+SQL is written with `?` placeholders and rewritten to the driver's parameter style once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import weakref
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["Cursor", "DriverRunner", "Sql", "Work"]
+
+_T = TypeVar("_T")
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the audit log uses."""
+
+    def execute(self, operation: str, parameters: Sequence[Any] = ..., /) -> Any:
+        """Runs one statement."""
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[Any]], /) -> Any:
+        """Runs one statement once per parameter row."""
+
+    def fetchone(self) -> Any:
+        """The next result row, or None."""
+
+    def fetchall(self) -> Sequence[Any]:
+        """Every remaining result row."""
+
+
+Sql = Callable[[str], str]
+"""Rewrites a statement written with `?` placeholders into the driver's parameter style."""
+
+Work = Callable[[Cursor, Sql], _T]
+"""Synchronous work against a cursor of the driver connection."""
+
+
+def _rewriter(paramstyle: str) -> Sql:
+    cache: dict[str, str] = {}
+
+    def rewrite(statement: str) -> str:
+        found = cache.get(statement)
+        if found is None:
+            if paramstyle == "qmark":
+                found = statement
+            elif paramstyle in ("format", "pyformat"):
+                found = statement.replace("%", "%%").replace("?", "%s")
+            elif paramstyle == "numeric_dollar":
+                parts = statement.split("?")
+                found = parts[0] + "".join(f"${n}{p}" for n, p in enumerate(parts[1:], start=1))
+            else:
+                raise ValueError(f"unsupported DB-API paramstyle {paramstyle!r}")
+            cache[statement] = found
+        return found
+
+    return rewrite
+
+
+def _sqlite_call(connection: sqlite3.Connection, work: Work[_T], sql: Sql, write: bool) -> _T:
+    """Runs on the aiosqlite worker thread: `work` in one transaction when it writes."""
+    cursor = connection.cursor()
+    if write:
+        # IMMEDIATE takes the write lock before anything is read, as the head-row lock does on
+        # PostgreSQL; busy_timeout makes a second writer wait for it.
+        cursor.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(cursor, sql)
+    except BaseException:
+        if write:
+            connection.rollback()
+        raise
+    finally:
+        cursor.close()
+    if write:
+        connection.commit()
+    return result
+
+
+_WRITER_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """The lock the writers of one SQLite database in this process share."""
+    lock = _WRITER_LOCKS.get(engine.sync_engine)
+    if lock is None:
+        lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
+    return lock
+
+
+class DriverRunner:
+    """Runs synchronous DB-API work on a connection of `engine` in one hop."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        """Inspects the engine's driver; nothing touches the database yet."""
+        self._engine = engine
+        dbapi: Any = engine.dialect.loaded_dbapi
+        self._sqlite = engine.dialect.driver == "aiosqlite"
+        self.integrity_error: type[Exception] = (
+            sqlite3.IntegrityError if self._sqlite else dbapi.IntegrityError
+        )
+        self.error: type[Exception] = sqlite3.Error if self._sqlite else dbapi.Error
+        self.sql = _rewriter("qmark" if self._sqlite else str(dbapi.paramstyle))
+
+    @property
+    def errors(self) -> tuple[type[Exception], ...]:
+        """What a failed hop raises when the store is unreachable or refuses the work."""
+        return (self.error, DBAPIError, OSError)
+
+    async def run(self, work: Work[_T], *, write: bool = False) -> _T:
+        """Runs `work`; with `write`, in one transaction that commits when it returns."""
+        if self._sqlite and write:
+            # SQLite has one writer at a time; queueing this process's writers here keeps them
+            # out of SQLite's busy handler, which sleeps in steps of up to 100 ms.
+            async with _writer_lock(self._engine):
+                return await self._run_sqlite(work, write)
+        if self._sqlite:
+            return await self._run_sqlite(work, write)
+        return await self._run_sync(work, write)
+
+    async def _run_sqlite(self, work: Work[_T], write: bool) -> _T:
+        async with self._engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver: Any = raw.driver_connection
+            execute = getattr(driver, "_execute", None)
+            if execute is not None:
+                result: _T = await execute(_sqlite_call, driver._conn, work, self.sql, write)
+                return result
+        return await self._run_sync(work, write)
+
+    async def _run_sync(self, work: Work[_T], write: bool) -> _T:
+        context = self._engine.begin() if write else self._engine.connect()
+        async with context as connection:
+
+            def call(sync: Any) -> _T:
+                cursor = sync.connection.dbapi_connection.cursor()
+                try:
+                    return work(cursor, self.sql)
+                finally:
+                    cursor.close()
+
+            return await connection.run_sync(call)
