@@ -27,7 +27,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from centrum.interceptors.audit import AuditPipeline, AuditStep
+from centrum.interceptors.audit import AuditPipeline, AuditStep, AuditStore
 from centrum.interceptors.auth import AuthStep
 from centrum.interceptors.chain import Chain, select
 from centrum.interceptors.credentials import (
@@ -39,7 +39,6 @@ from centrum.interceptors.credentials import (
     MemoryRevocations,
     MtlsVerifier,
     RedisRevocations,
-    StaticKeySource,
 )
 from centrum.interceptors.error_mapping import ErrorMapper
 from centrum.interceptors.logging import LoggingStep
@@ -50,10 +49,12 @@ from centrum.interceptors.request_context import RequestContextStep
 from centrum.interceptors.tracing import TracingStep, configure_tracing
 from centrum.interceptors.validation import ValidationStep
 from centrum.policy.v1 import policy_pb2
+from centrum.sdk import aio
 from centrum.server import catalog
 from centrum.server.health import HealthMonitor
 from centrum.server.reflection import enable_reflection
-from centrum.server.settings import Settings
+from centrum.server.remote import RemoteAuditStore, RemoteKeySource, open_remote
+from centrum.server.settings import Settings, UnsafeSettingsError
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.db import create_engine, migrate, ping
 from centrum.services.keys import MasterKey
@@ -101,7 +102,7 @@ class CentrumApp:
         self.metrics = Metrics()
         self.port = 0
         self._extra_services = tuple(extra_services)
-        self._key_source = key_source
+        self._given_key_source = key_source
         self._identity_lookup = identity_lookup
         self._reuse_port = reuse_port
         self._server: grpc.aio.Server | None = None
@@ -111,6 +112,7 @@ class CentrumApp:
         self._health_monitor: HealthMonitor | None = None
         self._bundles: dict[str, ServiceBundle] = {}
         self._master_key: MasterKey | None = None
+        self._remotes: dict[str, aio.AsyncClient] = {}
 
     @property
     def revocations(self) -> MemoryRevocations:
@@ -139,7 +141,7 @@ class CentrumApp:
         backends = self._backends = await self._connect_backends()
 
         self._pipeline = AuditPipeline(
-            SqlAuditLog(backends.engine),
+            self._audit_store(backends),
             settings.data_dir / "audit-spool",
             on_store_error=lambda exc: self.metrics.backend_errors.labels(
                 backend="audit_store"
@@ -221,6 +223,8 @@ class CentrumApp:
                 await bundle.stop()
         if self._pipeline is not None:
             await self._pipeline.close()
+        for remote in self._remotes.values():
+            await remote.close()
         if isinstance(self._revocations, RedisRevocations):
             await self._revocations.close()
         if self._backends is not None:
@@ -228,6 +232,34 @@ class CentrumApp:
                 await self._backends.redis.aclose()
             await self._backends.engine.dispose()
         _log.info("centrum stopped")
+
+    def _remote(self, name: str, target: str, *, authenticated: bool) -> aio.AsyncClient:
+        """The SDK client of the remote running service `name` (one per service)."""
+        if name not in self._remotes:
+            self._remotes[name] = open_remote(
+                self.settings.remote, target, authenticated=authenticated
+            )
+        return self._remotes[name]
+
+    def _audit_store(self, backends: _Backends) -> AuditStore:
+        """Where audit events go: the remote Audit service when one is set, else the database."""
+        target = self.settings.remote.audit
+        if target:
+            return RemoteAuditStore(self._remote("audit", target, authenticated=True))
+        return SqlAuditLog(backends.engine)
+
+    def _key_source(self, auth: ServiceBundle | None) -> KeySource:
+        """Where JWT verification keys come from: given, local Auth, or the remote Auth."""
+        if self._given_key_source is not None:
+            return self._given_key_source
+        if auth is not None and auth.key_source is not None:
+            return auth.key_source
+        target = self.settings.remote.auth
+        if target:
+            return RemoteKeySource(self._remote("auth", target, authenticated=False))
+        raise UnsafeSettingsError(
+            "this process does not run auth and has no remote.auth: it could verify no token"
+        )
 
     async def _build_services(self, backends: _Backends) -> dict[str, ServiceBundle]:
         """Builds each configured service from its wiring modules, audit and auth first.
@@ -290,7 +322,7 @@ class CentrumApp:
         settings = self.settings
         assert self._revocations is not None and self._pipeline is not None
         auth = self._bundles.get("auth")
-        key_source = self._key_source or (auth.key_source if auth else None) or StaticKeySource()
+        key_source = self._key_source(auth)
         api_keys = auth.api_key_lookup if auth else None
         identities = self._identity_lookup or (auth.identity_lookup if auth else None)
         verifier = CredentialVerifier(

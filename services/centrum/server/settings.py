@@ -21,14 +21,21 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from centrum.services.audit.settings import AuditSettings
+from centrum.services.audit.settings import RELAY_SCOPE, AuditSettings
 from centrum.services.auth.settings import AuthSettings
 from centrum.services.config.settings import ConfigSettings
 from centrum.services.flags.settings import FlagSettings
 from centrum.services.notification.settings import NotificationSettings
 from centrum.services.storage.settings import StorageSettings
 
-__all__ = ["ALL_SERVICES", "RateLimitSetting", "ServiceName", "Settings", "UnsafeSettingsError"]
+__all__ = [
+    "ALL_SERVICES",
+    "RateLimitSetting",
+    "RemoteSettings",
+    "ServiceName",
+    "Settings",
+    "UnsafeSettingsError",
+]
 
 ServiceName = Literal["auth", "config", "notification", "storage", "audit"]
 ALL_SERVICES: tuple[ServiceName, ...] = ("auth", "config", "notification", "storage", "audit")
@@ -53,6 +60,41 @@ class RateLimitSetting(BaseModel):
     shadow: bool | None = None
     """Count and report calls over the limit without rejecting them."""
     disabled: bool = False
+
+
+class RemoteSettings(BaseModel):
+    """How this process reaches the services its `services` setting leaves out."""
+
+    # host:port of a Centrum process running Auth; tokens are verified with its public keys.
+    auth: str | None = None
+    # host:port of a Centrum process running Audit; the chain's audit events are sent there.
+    audit: str | None = None
+    # CA certificate (PEM) that verifies the remote's TLS certificate; unset means plaintext,
+    # which is refused for a non-loopback remote unless allow_plaintext_remote is set.
+    tls_ca_file: str | None = None
+    # Client certificate and key (PEM) presented to a remote that requires mutual TLS.
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    # Service account this process relays audit events with: one of the remote's operator
+    # tenant holding the `audit.write` and `audit.relay` scopes.
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+    def problems(self) -> list[str]:
+        """What makes these settings unusable, as sentences (empty when they are fine)."""
+        found = []
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            found.append("remote.tls_cert_file and remote.tls_key_file must be set together")
+        if self.audit and not (self.client_id and self.client_secret):
+            found.append(
+                "remote.audit needs remote.client_id and remote.client_secret: a service "
+                f"account with the 'audit.write' and {RELAY_SCOPE!r} scopes relays the events"
+            )
+        return found
+
+    def targets(self) -> list[str]:
+        """The remote addresses configured."""
+        return [target for target in (self.auth, self.audit) if target]
 
 
 class Settings(BaseSettings):
@@ -123,6 +165,9 @@ class Settings(BaseSettings):
     # Allows listening on a non-loopback address without TLS (never in production).
     allow_plaintext_remote: bool = False
 
+    # Services of other Centrum processes that this one, without them, relies on.
+    remote: RemoteSettings = Field(default_factory=RemoteSettings)
+
     # Settings of each service.
     auth: AuthSettings = Field(default_factory=AuthSettings)
     config: ConfigSettings = Field(default_factory=ConfigSettings)
@@ -167,7 +212,25 @@ class Settings(BaseSettings):
             )
         if self.vault_addr and self.vault_token is None:
             raise UnsafeSettingsError("vault_addr is set but vault_token is not")
+        self._refuse_unsafe_remotes()
         return self
+
+    def _refuse_unsafe_remotes(self) -> None:
+        remote = self.remote
+        problems = remote.problems()
+        for name, target in (("auth", remote.auth), ("audit", remote.audit)):
+            if not target:
+                continue
+            if name in self.services:
+                problems.append(f"remote.{name} is set but this process runs {name} itself")
+            plaintext = not remote.tls_ca_file and not self.allow_plaintext_remote
+            if plaintext and not _is_loopback(target.rpartition(":")[0].strip("[]")):
+                problems.append(
+                    f"refusing plaintext to remote.{name} at {target}: set "
+                    "remote.tls_ca_file, or allow_plaintext_remote inside a trusted network"
+                )
+        if problems:
+            raise UnsafeSettingsError("; ".join(problems))
 
     @property
     def listen_host(self) -> str:

@@ -1,0 +1,69 @@
+"""Services this process does not run, reached through the SDK like any other client would.
+
+A process started with `services` leaving out Auth verifies tokens with the public keys of a
+remote Auth service (`RemoteKeySource`, AuthService.GetJwks); one leaving out Audit ships the
+chain's audit events to a remote Audit service (`RemoteAuditStore`, AuditService.AppendBatch)
+from its local write-ahead spool, so an outage of the remote delays events but loses none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from centrum.audit.v1 import audit_pb2, audit_service_pb2
+from centrum.auth.v1 import auth_service_pb2
+from centrum.sdk import ClientCredentials, aio, tls_from_files
+from centrum.server.settings import RemoteSettings
+
+__all__ = ["RemoteAuditStore", "RemoteKeySource", "open_remote"]
+
+
+def open_remote(settings: RemoteSettings, target: str, *, authenticated: bool) -> aio.AsyncClient:
+    """An SDK client of the remote at `target`, with the relay credentials when `authenticated`."""
+    tls = None
+    if settings.tls_ca_file or settings.tls_cert_file:
+        tls = tls_from_files(settings.tls_ca_file, settings.tls_cert_file, settings.tls_key_file)
+    credentials = None
+    if authenticated and settings.client_id and settings.client_secret:
+        credentials = ClientCredentials(
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+        )
+    return aio.connect(target, tls=tls, client_credentials=credentials)
+
+
+class RemoteKeySource:
+    """The chain's KeySource for a process without Auth: the remote Auth service's JWKS."""
+
+    def __init__(self, client: aio.AsyncClient, *, timeout_s: float = 5.0) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+
+    async def fetch_jwks(self) -> Sequence[Mapping[str, Any]]:
+        """Fetches the public keys now; a failure propagates, so the verifier keeps its cache."""
+        response = await self._client.auth.GetJwks(
+            auth_service_pb2.GetJwksRequest(), timeout=self._timeout_s
+        )
+        keys: list[Mapping[str, Any]] = json.loads(response.json)["keys"]
+        return keys
+
+
+class RemoteAuditStore:
+    """The audit pipeline's AuditStore for a process without Audit: AppendBatch on a remote.
+
+    Events carry their own ids, and the remote stores an id once, so a batch resent after a
+    timeout that the remote had in fact committed is not logged twice.
+    """
+
+    def __init__(self, client: aio.AsyncClient, *, timeout_s: float = 10.0) -> None:
+        self._client = client
+        self._timeout_s = timeout_s
+
+    async def append_batch(self, records: Sequence[bytes]) -> None:
+        """Appends the serialized events in order, all or nothing; raises if they were not."""
+        events = [audit_pb2.AuditEvent.FromString(record) for record in records]
+        await self._client.audit.AppendBatch(
+            audit_service_pb2.AppendBatchRequest(events=events), timeout=self._timeout_s
+        )
