@@ -7,7 +7,8 @@
 
 `centrum.sdk.aio.connect` is the asyncio twin. Failed calls raise `CentrumError` with the
 parsed `google.rpc` details; deadlines and retries follow each RPC's policy in the contract;
-`client_credentials=ClientCredentials(...)` keeps an OAuth2 access token fresh. The generated
+`client_credentials=ClientCredentials(...)` keeps an OAuth2 access token fresh, and
+`breaker=CircuitBreaker(...)` fails calls fast while the server is unhealthy. The generated
 modules (`centrum.<svc>.v1`) hold the messages; this package adds the connection, the
 credentials and the stub per service.
 
@@ -20,6 +21,7 @@ proof-verified financial audit event (`centrum.sdk.ledger`).
 from centrum.sdk._client import Client, connect
 from centrum.sdk._credentials import CallCredentials, tls_from_files
 from centrum.sdk._inputs import InvalidInput
+from centrum.sdk.breaker import BreakerState, CircuitBreaker
 from centrum.sdk.errors import CentrumError, FieldViolation, from_rpc_error
 from centrum.sdk.ledger import TransactionReceipt, audit_transaction, pin_log_verifier
 from centrum.sdk.notify import send_email
@@ -27,8 +29,10 @@ from centrum.sdk.tokens import ClientCredentials
 from centrum.sdk.transfer import download_file, download_stream, upload_file, upload_stream
 
 __all__ = [
+    "BreakerState",
     "CallCredentials",
     "CentrumError",
+    "CircuitBreaker",
     "Client",
     "ClientCredentials",
     "FieldViolation",

@@ -11,6 +11,7 @@ from google.protobuf import descriptor
 
 from centrum.sdk._credentials import CallCredentials
 from centrum.sdk._stubs import SERVICES, ServiceStubs
+from centrum.sdk.breaker import CircuitBreaker, Permit, status_of
 from centrum.sdk.errors import from_rpc_error
 from centrum.sdk.policy import channel_options
 from centrum.sdk.tokens import ClientCredentials, TokenSource
@@ -74,6 +75,58 @@ class _Interceptor(
         return continuation(self._details(details), requests)
 
 
+class _BreakerInterceptor(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
+    grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
+):
+    """Refuses calls while their circuit is open and reports every call's final outcome.
+
+    Outermost, so a refused call costs no credential lookup and no network; above gRPC's
+    retries, so it judges the outcome after them.
+    """
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self._breaker = breaker
+
+    def _guard(self, continuation: Any, details: Any, request: Any) -> Any:
+        permit = self._breaker.admit(details.method)
+        try:
+            outcome = continuation(details, request)
+        except BaseException as error:
+            self._breaker.record(permit, status_of(error))
+            raise
+        if isinstance(outcome, grpc.Future):
+            outcome.add_done_callback(lambda done: self._record_done(permit, done))
+            return outcome
+        # The inner interceptor raised a parsed error, which gRPC hands back as the outcome.
+        self._breaker.record(permit, status_of(outcome))
+        raise outcome
+
+    def _record_done(self, permit: Permit, done: grpc.Future) -> None:  # type: ignore[type-arg]
+        if done.cancelled():
+            self._breaker.record(permit, grpc.StatusCode.CANCELLED)
+        else:
+            self._breaker.record(permit, status_of(done.exception()))
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return self._guard(continuation, details, request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return self._guard(continuation, details, request)
+
+    def intercept_stream_unary(
+        self, continuation: Any, details: Any, requests: Iterator[Any]
+    ) -> Any:
+        return self._guard(continuation, details, requests)
+
+    def intercept_stream_stream(
+        self, continuation: Any, details: Any, requests: Iterator[Any]
+    ) -> Any:
+        return self._guard(continuation, details, requests)
+
+
 class Client(ServiceStubs):
     """A connection to Centrum with a typed stub per service; close it, or use it in `with`."""
 
@@ -109,13 +162,16 @@ def connect(
     retries: bool = True,
     services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
     options: Sequence[tuple[str, Any]] = (),
+    breaker: CircuitBreaker | None = None,
 ) -> Client:
     """Connects to Centrum at `target` (host:port).
 
     Credentials: a static bearer `token`, an `api_key`, or `client_credentials`, exchanged for
     access tokens through AuthService.Token and renewed before they expire. Without `tls` the
     channel is plaintext, which suits loopback and trusted meshes only. Deadlines and retries
-    follow each RPC's policy in the contract (`retries=False` turns retries off).
+    follow each RPC's policy in the contract (`retries=False` turns retries off). A `breaker`
+    (`centrum.sdk.breaker.CircuitBreaker`) refuses calls fast while their circuit is open; it
+    may be shared by several clients.
     """
     all_options = [*channel_options(services, retries=retries), *options]
 
@@ -138,5 +194,7 @@ def connect(
         def metadata() -> tuple[tuple[str, str], ...]:
             return pairs
 
-    client = Client(grpc.intercept_channel(raw, _Interceptor(metadata)), closing=[raw])
-    return client
+    interceptors: list[Any] = [_Interceptor(metadata)]
+    if breaker is not None:
+        interceptors.insert(0, _BreakerInterceptor(breaker))
+    return Client(grpc.intercept_channel(raw, *interceptors), closing=[raw])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
@@ -13,6 +14,7 @@ from google.protobuf import descriptor
 from centrum.auth.v1 import auth_service_pb2_grpc
 from centrum.sdk._credentials import CallCredentials
 from centrum.sdk._stubs import SERVICES, ServiceStubs
+from centrum.sdk.breaker import CircuitBreaker, Permit, status_of
 from centrum.sdk.errors import from_rpc_error
 from centrum.sdk.policy import channel_options
 from centrum.sdk.tokens import AsyncTokenSource, ClientCredentials
@@ -75,6 +77,75 @@ def _interceptors(metadata: Metadata) -> list[_Interceptor]:
     return [cls(metadata) for cls in (_UnaryUnary, _UnaryStream, _StreamUnary, _StreamStream)]
 
 
+class _Breaker:
+    """Refuses calls while their circuit is open and reports every call's final outcome.
+
+    Outermost, so a refused call costs no token fetch and no network; above gRPC's retries, so
+    it judges the outcome after them. Unary responses are judged when the inner interceptor has
+    awaited them; a streaming response is judged by a task when its stream ends.
+    """
+
+    def __init__(self, breaker: CircuitBreaker, pending: set[asyncio.Task[None]]) -> None:
+        self._breaker = breaker
+        self._pending = pending
+
+    async def _unary_response(self, continuation: Any, details: Any, request: Any) -> Any:
+        permit = self._breaker.admit(details.method)
+        try:
+            call = await continuation(details, request)
+            code = await call.code()
+        except BaseException as error:
+            self._breaker.record(permit, status_of(error))
+            raise
+        self._breaker.record(permit, code)
+        return call
+
+    async def _streaming_response(self, continuation: Any, details: Any, request: Any) -> Any:
+        permit = self._breaker.admit(details.method)
+        try:
+            call = await continuation(details, request)
+        except BaseException as error:
+            self._breaker.record(permit, status_of(error))
+            raise
+        task = asyncio.ensure_future(self._record_when_done(permit, call))
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+        return call
+
+    async def _record_when_done(self, permit: Permit, call: Any) -> None:
+        code: grpc.StatusCode | None = None
+        try:
+            code = await call.code()
+        finally:
+            self._breaker.record(permit, code)
+
+
+class _BreakerUnaryUnary(_Breaker, grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await self._unary_response(continuation, details, request)
+
+
+class _BreakerUnaryStream(_Breaker, grpc.aio.UnaryStreamClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await self._streaming_response(continuation, details, request)
+
+
+class _BreakerStreamUnary(_Breaker, grpc.aio.StreamUnaryClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await self._unary_response(continuation, details, requests)
+
+
+class _BreakerStreamStream(_Breaker, grpc.aio.StreamStreamClientInterceptor):  # type: ignore[type-arg]
+    async def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return await self._streaming_response(continuation, details, requests)
+
+
+def _breaker_interceptors(breaker: CircuitBreaker) -> list[_Breaker]:
+    pending: set[asyncio.Task[None]] = set()
+    shapes = (_BreakerUnaryUnary, _BreakerUnaryStream, _BreakerStreamUnary, _BreakerStreamStream)
+    return [cls(breaker, pending) for cls in shapes]
+
+
 class AsyncClient(ServiceStubs):
     """An asyncio connection to Centrum with a typed stub per service."""
 
@@ -114,6 +185,7 @@ def connect(
     retries: bool = True,
     services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
     options: Sequence[tuple[str, Any]] = (),
+    breaker: CircuitBreaker | None = None,
 ) -> AsyncClient:
     """Connects to Centrum at `target` for asyncio callers; see `centrum.sdk.connect`."""
     all_options = [*channel_options(services, retries=retries), *options]
@@ -144,7 +216,8 @@ def connect(
         async def metadata() -> tuple[tuple[str, str], ...]:
             return pairs
 
-    channel = open_channel(_interceptors(metadata))
+    guards = _breaker_interceptors(breaker) if breaker is not None else []
+    channel = open_channel([*guards, *_interceptors(metadata)])
     client = AsyncClient(channel, closing=[channel, *closing])
     client.token_source = source
     return client
