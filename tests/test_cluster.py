@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 import time
@@ -11,16 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
-import psycopg
 from google.protobuf import struct_pb2
 
 from centrum.audit.v1 import audit_pb2, audit_service_pb2
 from centrum.auth.v1 import auth_service_pb2
 from centrum.config.v1 import config_service_pb2
 from centrum.sdk import CentrumError, Client, connect
-from centrum.services.audit.log import SqlAuditLog
-from centrum.services.audit.verify import verify_log
-from centrum.services.db import create_engine
 from centrum.storage.v1 import storage_service_pb2 as storage
 from harness.backends import (
     ManagedProcess,
@@ -29,24 +24,10 @@ from harness.backends import (
     RedisTarget,
     S3Target,
     SmtpServer,
-    libpq_url,
+    sibling_database,
 )
 from harness.centrum import ServeProcess
-
-
-def _bootstrap_token(data_dir: Path, target: str) -> str:
-    fields = dict(
-        line.split("=", 1)
-        for line in (data_dir / "bootstrap-credentials").read_text().splitlines()
-        if "=" in line
-    )
-    with connect(target) as client:
-        response = client.auth.Token(
-            auth_service_pb2.TokenRequest(
-                client_id=fields["client_id"], client_secret=fields["client_secret"]
-            )
-        )
-    return str(response.tokens.access_token)
+from harness.cluster import audit_log_state, bootstrap_token, cluster_env, start_replicas
 
 
 def test_two_replicas_and_a_worker_behave_as_one_system(
@@ -60,27 +41,17 @@ def test_two_replicas_and_a_worker_behave_as_one_system(
     tmp_path: Path,
 ) -> None:
     """Objects, config changes, revocations, rate limits, audit and mail cross replicas."""
-    database = f"{postgres_url.rsplit('/', 1)[1]}_cluster"
-    admin = libpq_url(postgres_url).rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
-    url = postgres_url.rsplit("/", 1)[0] + "/" + database
-    env = {
-        "CENTRUM_DATABASE_URL": url,
-        "CENTRUM_REDIS_URL": redis_url.url,
-        "CENTRUM_VAULT_ADDR": openbao.addr,
-        "CENTRUM_VAULT_TOKEN": openbao.token,
-        "CENTRUM_S3_ENDPOINT_URL": s3_endpoint.endpoint_url,
-        "CENTRUM_S3_ACCESS_KEY_ID": s3_endpoint.access_key,
-        "CENTRUM_S3_SECRET_ACCESS_KEY": s3_endpoint.secret_key,
-        "CENTRUM_S3_REGION": s3_endpoint.region,
-        "CENTRUM_S3_BUCKET_PREFIX": f"cluster-{redis_url.prefix[-13:-1]}-",
-        "CENTRUM_SMTP_URL": f"smtp://{smtp_server.host}:{smtp_server.port}",
-        "CENTRUM_MASTER_KEY_FILE": str(tmp_path / "shared-master.key"),
-    }
-    a = serve_process(env=env, data_dir=tmp_path / "a")
-    b = serve_process(env=env, data_dir=tmp_path / "b")
+    url = sibling_database(postgres_url, f"{postgres_url.rsplit('/', 1)[1]}_cluster")
+    env = cluster_env(
+        database_url=url,
+        redis_url=redis_url.url,
+        openbao=openbao,
+        s3=s3_endpoint,
+        smtp=f"{smtp_server.host}:{smtp_server.port}",
+        bucket_prefix=f"cluster-{redis_url.prefix[-13:-1]}-",
+        master_key_file=tmp_path / "shared-master.key",
+    )
+    a, b = start_replicas(serve_process, env, tmp_path)
     worker = ManagedProcess(
         "centrum-worker",
         [str(Path(a.process.argv[0])), "worker"],
@@ -88,7 +59,7 @@ def test_two_replicas_and_a_worker_behave_as_one_system(
         env={**os.environ, **env, "CENTRUM_DATA_DIR": str(tmp_path / "w")},
     )
     worker.start()
-    token = _bootstrap_token(tmp_path / "a", a.target)
+    token = bootstrap_token(tmp_path / "a", a.target)
     on_a, on_b = connect(a.target, token=token), connect(b.target, token=token)
     try:
         _object_crosses_replicas(on_a, on_b)
@@ -156,7 +127,7 @@ def _config_change_reaches_a_watcher_on_the_other_replica(on_a: Client, on_b: Cl
 
 
 def _revocation_on_a_is_refused_by_b(on_a: Client, b_target: str, a_dir: Path) -> None:
-    victim = _bootstrap_token(a_dir, b_target)
+    victim = bootstrap_token(a_dir, b_target)
     with connect(b_target, token=victim) as client:
         client.auth.GetJwks(auth_service_pb2.GetJwksRequest())
         client.config.ListValues(config_service_pb2.ListValuesRequest(environment="prod"))
@@ -214,13 +185,5 @@ def _one_audit_tree(on_a: Client, on_b: Client, url: str) -> None:
         )
         (on_a if i % 2 else on_b).audit.Append(audit_service_pb2.AppendRequest(event=event))
 
-    async def verify() -> tuple[bool, set[str]]:
-        engine = create_engine(url)
-        log = SqlAuditLog(engine)
-        report = await verify_log(log)
-        ids = {e.event_id for e in await log.events(0, limit=100_000)}
-        await engine.dispose()
-        return report.ok, ids
-
-    ok, ids = asyncio.run(verify())
-    assert ok and {f"cluster-{i}" for i in range(20)} <= ids
+    report, ids = audit_log_state(url)
+    assert report.ok and {f"cluster-{i}" for i in range(20)} <= ids

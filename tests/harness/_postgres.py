@@ -109,3 +109,44 @@ def sqlalchemy_url(role: str, name: str) -> str:
 def libpq_url(url: str) -> str:
     """Turn a ``postgresql+psycopg://`` SQLAlchemy URL into one psycopg/libpq accepts."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _admin_url(url: str) -> str:
+    """The libpq URL of the ``postgres`` maintenance database on the server of ``url``."""
+    return libpq_url(url).rsplit("/", 1)[0] + "/postgres"
+
+
+def sibling_database(url: str, name: str) -> str:
+    """(Re)create database ``name`` next to the one ``url`` names; return its SQLAlchemy URL.
+
+    For a test that blocks or drops its database without disturbing the session's.
+    """
+    drop_sibling_database(url.rsplit("/", 1)[0] + "/" + name)
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_sibling_database(url: str) -> None:
+    """Drop the database ``url`` names (made by :func:`sibling_database`), ending its sessions."""
+    name = sql.Identifier(url.rsplit("/", 1)[1])
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(name))
+
+
+def allow_connections(url: str, allow: bool) -> None:
+    """Let the database of ``url`` accept connections again, or refuse new ones and end the
+    open ones (``ALTER DATABASE ... ALLOW_CONNECTIONS`` and ``pg_terminate_backend``)."""
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(_admin_url(url), autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS {}").format(
+                sql.Identifier(name), sql.SQL("true" if allow else "false")
+            )
+        )
+        if not allow:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )

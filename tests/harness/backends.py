@@ -6,8 +6,11 @@ Fixtures (see each docstring):
 * ``redis_url`` (function) -> :class:`RedisTarget` (url + a key prefix owned by the test)
 * ``private_redis`` (function) -> factory ``() -> PrivateRedis`` (stoppable dedicated servers)
 * ``postgres_url`` (session) -> ``str`` SQLAlchemy URL of a fresh database
+* ``postgres_database`` (function) -> factory ``(suffix) -> str``: a database of the test's own
+  (one it may block or break), dropped after the test
 * ``openbao`` (session) -> :class:`OpenBaoTarget` (addr, token; transit + KV v2 at secret/)
 * ``s3_endpoint`` (session) -> :class:`S3Target` (moto_server; ``.client()`` for boto3)
+* :class:`FaultProxy`: a TCP relay a test cuts and restores to take a backend off the network
 * ``smtp_server`` (session) -> :class:`SmtpServer`; ``smtp_capture`` (function) ->
   :class:`MessageCapture` emptied for the test
 
@@ -28,16 +31,20 @@ from ._openbao import START_TIMEOUT as OPENBAO_START_TIMEOUT
 from ._openbao import OpenBaoTarget, configure_engines, dev_server, healthy
 from ._postgres import (
     PG_INSTALL_HINT,
+    allow_connections,
     create_database,
     drop_database,
+    drop_sibling_database,
     libpq_url,
     new_database_name,
+    sibling_database,
     sqlalchemy_url,
     start_clusters,
     wait_for_role,
     working_role,
 )
 from ._process import ManagedProcess, require_binary
+from ._proxy import FaultProxy
 from ._redis import (
     MACHINE_REDIS_URL,
     PrivateRedis,
@@ -53,24 +60,30 @@ from ._util import BackendError, async_wait_for, free_port, wait_for
 __all__ = [
     "BackendError",
     "CapturedMessage",
+    "FaultProxy",
     "ManagedProcess",
     "MessageCapture",
     "OpenBaoTarget",
+    "PostgresDatabaseFactory",
     "PrivateRedis",
     "PrivateRedisFactory",
     "RedisTarget",
     "S3Target",
     "SmtpServer",
+    "allow_connections",
     "async_wait_for",
+    "drop_sibling_database",
     "free_port",
     "libpq_url",
     "openbao",
+    "postgres_database",
     "postgres_url",
     "private_redis",
     "redis_server",
     "redis_url",
     "require_binary",
     "s3_endpoint",
+    "sibling_database",
     "smtp_capture",
     "smtp_server",
     "wait_for",
@@ -170,6 +183,26 @@ def postgres_url() -> Iterator[str]:
         yield sqlalchemy_url(role, name)
     finally:
         drop_database(role, name)
+
+
+PostgresDatabaseFactory = Callable[[str], str]
+"""Type of the ``postgres_database`` fixture: ``(suffix) -> SQLAlchemy URL``."""
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[PostgresDatabaseFactory]:
+    """Factory of databases beside the session's, named ``<session db>_<suffix>``, for a test
+    that blocks or breaks its database; each is dropped ``WITH (FORCE)`` after the test."""
+    made: list[str] = []
+
+    def make(suffix: str) -> str:
+        url = sibling_database(postgres_url, f"{postgres_url.rsplit('/', 1)[1]}_{suffix}")
+        made.append(url)
+        return url
+
+    yield make
+    for url in made:
+        drop_sibling_database(url)
 
 
 # --- OpenBao -----------------------------------------------------------------------------------
