@@ -159,13 +159,19 @@ async def test_every_call_shape_carries_the_credential(
 def test_sync_streaming_calls_carry_the_credential(
     serve_process: Callable[..., ServeProcess], token_mint: TokenMint
 ) -> None:
-    """The synchronous client authenticates a server stream too."""
+    """The synchronous client authenticates a server stream too, and a refused stream raises
+    CentrumError while it is read, like a refused unary call."""
     pb2, pb2_grpc = echo.modules()
     server = serve_process(echo_service=True, jwks=[token_mint.jwk])
+    request = pb2.ServerStreamRequest(count=3)
     with connect(server.target, token=token_mint.token()) as client:
         stub = pb2_grpc.EchoServiceStub(client.channel)
-        indices = [m.index for m in stub.ServerStream(pb2.ServerStreamRequest(count=3), timeout=10)]
+        indices = [m.index for m in stub.ServerStream(request, timeout=10)]
     assert indices == [0, 1, 2]
+    with connect(server.target) as anonymous, pytest.raises(CentrumError) as refused:
+        list(pb2_grpc.EchoServiceStub(anonymous.channel).ServerStream(request, timeout=10))
+    assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert refused.value.reason == "CREDENTIAL_MISSING"
 
 
 async def test_a_refused_token_request_raises_one_parsed_error(centrum: CentrumApp) -> None:

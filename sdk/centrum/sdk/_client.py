@@ -30,13 +30,74 @@ class _Details(NamedTuple):
     compression: grpc.Compression | None
 
 
+class _ParsedStream(grpc.Call, grpc.Future):  # type: ignore[type-arg]
+    """A response stream whose failure raises CentrumError while iterating; else the call."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+
+    def __iter__(self) -> _ParsedStream:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._call)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
+    def initial_metadata(self) -> Any:
+        return self._call.initial_metadata()
+
+    def trailing_metadata(self) -> Any:
+        return self._call.trailing_metadata()
+
+    def code(self) -> Any:
+        return self._call.code()
+
+    def details(self) -> Any:
+        return self._call.details()
+
+    def is_active(self) -> Any:
+        return self._call.is_active()
+
+    def time_remaining(self) -> Any:
+        return self._call.time_remaining()
+
+    def cancel(self) -> Any:
+        return self._call.cancel()
+
+    def add_callback(self, callback: Any) -> Any:
+        return self._call.add_callback(callback)
+
+    def cancelled(self) -> Any:
+        return self._call.cancelled()
+
+    def running(self) -> Any:
+        return self._call.running()
+
+    def done(self) -> Any:
+        return self._call.done()
+
+    def result(self, timeout: float | None = None) -> Any:
+        return self._call.result(timeout)
+
+    def exception(self, timeout: float | None = None) -> Any:
+        return self._call.exception(timeout)
+
+    def traceback(self, timeout: float | None = None) -> Any:
+        return self._call.traceback(timeout)
+
+    def add_done_callback(self, fn: Any) -> Any:
+        return self._call.add_done_callback(fn)
+
+
 class _Interceptor(
     grpc.UnaryUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.UnaryStreamClientInterceptor,  # type: ignore[type-arg]
     grpc.StreamUnaryClientInterceptor,  # type: ignore[type-arg]
     grpc.StreamStreamClientInterceptor,  # type: ignore[type-arg]
 ):
-    """Adds the credential to every call and raises CentrumError for failed unary responses."""
+    """Adds the credential to every call and raises CentrumError for every failed call."""
 
     def __init__(self, metadata: Metadata) -> None:
         self._metadata = metadata
@@ -62,7 +123,7 @@ class _Interceptor(
         return self._raise_parsed(continuation(self._details(details), request))
 
     def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return continuation(self._details(details), request)
+        return _ParsedStream(continuation(self._details(details), request))
 
     def intercept_stream_unary(
         self, continuation: Any, details: Any, requests: Iterator[Any]
@@ -72,7 +133,7 @@ class _Interceptor(
     def intercept_stream_stream(
         self, continuation: Any, details: Any, requests: Iterator[Any]
     ) -> Any:
-        return continuation(self._details(details), requests)
+        return _ParsedStream(continuation(self._details(details), requests))
 
 
 class _BreakerInterceptor(
