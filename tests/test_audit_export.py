@@ -200,3 +200,25 @@ async def test_large_exports_go_up_in_parts_and_appear_only_when_complete(
     down = S3Exporter(S3Settings(f"http://127.0.0.1:{free_port()}", "us-east-1", "k", "s"))
     with pytest.raises(Unavailable):
         await down.open(bucket, "x", overwrite=False, compress=False)
+
+
+async def test_cli_exports_to_s3_and_refuses_a_malformed_url(
+    start_centrum: StartCentrum, token_mint: TokenMint, s3_endpoint: S3Target
+) -> None:
+    """`centrum audit export --s3 s3://bucket/key` writes the object; a URL without a key is a
+    usage error (exit 2, one line) before any call."""
+    from test_audit_service import SCOPES
+
+    from harness.centrum import run_cli
+
+    app = await start_centrum(**_settings(s3_endpoint.endpoint_url, s3_endpoint))
+    bucket = _bucket(s3_endpoint)
+    async with client(app, token_mint) as c:
+        await c.audit.Append(audit_service_pb2.AppendRequest(event=event("cli-export-1")))
+    token = token_mint.token(subject="writer", tenant="acme", scopes=SCOPES)
+    code, _, err = await run_cli(app, token, "audit", "export", "--s3", f"s3://{bucket}/cli.jsonl")
+    assert code == 0, err
+    body = s3_endpoint.client().get_object(Bucket=bucket, Key="cli.jsonl")["Body"].read()
+    assert b"cli-export-1" in body
+    code, _, err = await run_cli(app, token, "audit", "export", "--s3", f"s3://{bucket}")
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "s3://bucket/key" in err

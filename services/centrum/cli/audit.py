@@ -182,13 +182,28 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Local file (default: stdout).")
     ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing server file.")] = False,
+    s3_url: Annotated[
+        str | None,
+        typer.Option("--s3", help="Write to s3://bucket/key through the server's S3 settings."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace an existing server file or S3 object.")
+    ] = False,
+    gzip: Annotated[bool, typer.Option(help="Compress the export with gzip.")] = False,
 ) -> None:
     """Exports a range with its checkpoint and proofs as JSON Lines."""
-    request = audit_service_pb2.ExportRequest(start_index=start, end_index=end)
+    request = audit_service_pb2.ExportRequest(start_index=start, end_index=end, gzip=gzip)
+    if server_path and s3_url:
+        raise fail("--server-path and --s3 are two destinations: choose one")
     if server_path:
         request.destination.file.path = server_path
         request.destination.file.overwrite = overwrite
+    if s3_url:
+        bucket, _, key = s3_url.removeprefix("s3://").partition("/")
+        if not s3_url.startswith("s3://") or not bucket or not key:
+            raise fail(f"--s3 takes s3://bucket/key, not {s3_url!r}")
+        request.destination.s3.bucket, request.destination.s3.key = bucket, key
+        request.destination.s3.overwrite = overwrite
     summary = audit_service_pb2.ExportSummary()
     with progress() as bar, client(target, token) as centrum:
         task = bar.add_task("export", total=None)
