@@ -15,10 +15,14 @@ from typing import Any
 import grpc
 import jwt
 import pytest
+from google.protobuf import field_mask_pb2
 from test_auth_kit import Admin, Client, error_info, start_auth
 
+from centrum.auth.v1 import auth_admin_service_pb2 as admin_pb
 from centrum.auth.v1 import auth_service_pb2 as auth_pb
+from centrum.auth.v1 import principal_pb2
 from centrum.interceptors.credentials import MemoryRevocations
+from centrum.server import CentrumApp
 from centrum.services.auth.wiring import AuthDomain, open_domain
 from centrum.services.db import create_engine
 from centrum.services.keys import MasterKey
@@ -133,10 +137,14 @@ async def test_jwt_attacks_on_issued_tokens_are_refused(
         assert not answer.active, attack
 
 
-async def test_revoked_token_is_refused_by_a_second_replica_within_a_second(
-    start_centrum: StartCentrum, redis_url: RedisTarget, postgres_url: str, tmp_path: Path
-) -> None:
-    """Two replicas sharing PostgreSQL and Redis: RevokeToken on A is enforced by B in < 1 s."""
+async def _two_replicas(
+    start_centrum: StartCentrum,
+    redis_url: RedisTarget,
+    postgres_url: str,
+    tmp_path: Path,
+    **replica_b_auth: Any,
+) -> tuple[Admin, CentrumApp]:
+    """Replica A (with its bootstrap admin) and replica B sharing PostgreSQL, Redis and keys."""
     shared = {
         "redis_url": redis_url.url,
         "database_url": postgres_url,
@@ -144,8 +152,18 @@ async def test_revoked_token_is_refused_by_a_second_replica_within_a_second(
     }
     admin = await start_auth(start_centrum, **shared)
     replica_b = await start_centrum(
-        **{**shared, "trust_test_keys": False, "auth": {"operator_tenant": admin.tenant}}
+        **shared,
+        trust_test_keys=False,
+        auth={"operator_tenant": admin.tenant, **replica_b_auth},
     )
+    return admin, replica_b
+
+
+async def test_revoked_token_is_refused_by_a_second_replica_within_a_second(
+    start_centrum: StartCentrum, redis_url: RedisTarget, postgres_url: str, tmp_path: Path
+) -> None:
+    """Two replicas sharing PostgreSQL and Redis: RevokeToken on A is enforced by B in < 1 s."""
+    admin, replica_b = await _two_replicas(start_centrum, redis_url, postgres_url, tmp_path)
     created = await admin.service_account("auth.read")
     issued = await admin.token_for(created.service_account.client_id, created.client_secret)
     token = issued.tokens.access_token
@@ -166,4 +184,50 @@ async def test_revoked_token_is_refused_by_a_second_replica_within_a_second(
             await asyncio.sleep(0.01)
         answer = await on_b.auth.IntrospectToken(auth_pb.IntrospectTokenRequest(token=token))
         assert not answer.active
+    await admin.close()
+
+
+async def test_principal_changes_reach_a_second_replicas_cache_at_once(
+    start_centrum: StartCentrum, redis_url: RedisTarget, postgres_url: str, tmp_path: Path
+) -> None:
+    """Replica B caches a client's row for ten minutes, yet a secret rotation and disabling the
+    account on A are enforced by B's Token within a second: changes travel the revocation feed."""
+    admin, replica_b = await _two_replicas(
+        start_centrum, redis_url, postgres_url, tmp_path, principal_cache_ttl_s=600.0
+    )
+    created = await admin.service_account("auth.read")
+    account, secret = created.service_account, created.client_secret
+
+    async def refused_on_b(client_secret: str) -> None:
+        request = auth_pb.TokenRequest(client_id=account.client_id, client_secret=client_secret)
+        changed_at = time.monotonic()
+        async with Client(f"127.0.0.1:{replica_b.port}") as on_b:
+            while True:
+                try:
+                    await on_b.auth.Token(request)
+                except grpc.aio.AioRpcError as exc:
+                    assert error_info(exc).reason == "INVALID_CLIENT"
+                    return
+                assert time.monotonic() - changed_at < 1.0, "replica B still issues tokens"
+                await asyncio.sleep(0.01)
+
+    async with Client(f"127.0.0.1:{replica_b.port}") as on_b:
+        await on_b.auth.Token(
+            auth_pb.TokenRequest(client_id=account.client_id, client_secret=secret)
+        )
+    rotated = await admin.client.auth_admin.RotateServiceAccountSecret(
+        admin_pb.RotateServiceAccountSecretRequest(service_account_id=account.id)
+    )
+    await refused_on_b(secret)
+    async with Client(f"127.0.0.1:{replica_b.port}") as on_b:
+        await on_b.auth.Token(
+            auth_pb.TokenRequest(client_id=account.client_id, client_secret=rotated.client_secret)
+        )
+    await admin.client.auth_admin.UpdateServiceAccount(
+        admin_pb.UpdateServiceAccountRequest(
+            service_account=principal_pb2.ServiceAccount(id=account.id, disabled=True),
+            update_mask=field_mask_pb2.FieldMask(paths=["disabled"]),
+        )
+    )
+    await refused_on_b(rotated.client_secret)
     await admin.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import grpc
@@ -26,6 +27,7 @@ __all__ = [
     "bootstrap_credentials",
     "error_info",
     "has_detail",
+    "running_admin",
     "start_auth",
 ]
 
@@ -215,3 +217,13 @@ async def start_auth(start_centrum: StartCentrum, **overrides: Any) -> Admin:
             )
         )
     return Admin(app, response.tokens.access_token, credentials["tenant"])
+
+
+@asynccontextmanager
+async def running_admin(start_centrum: StartCentrum, **overrides: Any) -> AsyncIterator[Admin]:
+    """`start_auth` for a fixture: the admin, its channel closed afterwards."""
+    admin = await start_auth(start_centrum, **overrides)
+    try:
+        yield admin
+    finally:
+        await admin.close()

@@ -11,7 +11,7 @@ from typing import Annotated, Any, cast
 
 import grpc
 import typer
-from google.protobuf import duration_pb2, json_format
+from google.protobuf import duration_pb2, field_mask_pb2, json_format
 from google.rpc import error_details_pb2, status_pb2
 from rich.console import Console
 from rich.table import Table
@@ -29,8 +29,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 apikey_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
-user_app = typer.Typer(help="Users: create, list, delete, set-password.", no_args_is_help=True)
-role_app = typer.Typer(help="Roles: create, list, assign, unassign.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users: create, get, list, update, disable, delete, set-password.",
+    no_args_is_help=True,
+)
+role_app = typer.Typer(help="Roles: create, list, delete, assign, unassign.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")
 app.add_typer(role_app, name="role")
@@ -315,6 +318,92 @@ def user_list(
     _out.print(table)
 
 
+def _user_rows(user: principal_pb2.User) -> list[tuple[str, str]]:
+    locked = user.locked_until.ToJsonString() if user.HasField("locked_until") else ""
+    return [
+        ("id", user.id),
+        ("username", user.username),
+        ("email", user.email),
+        ("display_name", user.display_name),
+        ("disabled", str(user.disabled).lower()),
+        ("scopes", " ".join(user.scopes)),
+        ("failed_logins", str(user.failed_login_count)),
+        ("locked_until", locked),
+        ("etag", user.etag),
+    ]
+
+
+@user_app.command("get")
+def user_get(
+    user_id: Annotated[str, typer.Argument()],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Shows one user (never a password hash)."""
+    with _client(target, token) as client:
+        response = client.auth_admin.GetUser(admin_pb.GetUserRequest(user_id=user_id))
+    _emit(response, as_json, _user_rows(response.user))
+
+
+def _update_user(
+    target: str,
+    token: str | None,
+    user: principal_pb2.User,
+    paths: list[str],
+    as_json: bool,
+) -> None:
+    if not paths:
+        _err.print("[bold red]error:[/] nothing to change: pass at least one option")
+        raise typer.Exit(code=2)
+    with _client(target, token) as client:
+        response = client.auth_admin.UpdateUser(
+            admin_pb.UpdateUserRequest(user=user, update_mask=field_mask_pb2.FieldMask(paths=paths))
+        )
+    _emit(response, as_json, _user_rows(response.user))
+
+
+@user_app.command("update")
+def user_update(
+    user_id: Annotated[str, typer.Argument()],
+    username: Annotated[str | None, typer.Option(help="New username.")] = None,
+    email: Annotated[str | None, typer.Option(help="New email ('' clears it).")] = None,
+    display_name: Annotated[str | None, typer.Option(help="New display name.")] = None,
+    unlock: Annotated[bool, typer.Option(help="End a lockout after failed logins.")] = False,
+    enable: Annotated[
+        bool, typer.Option(help="Enable a disabled user (revoked sessions stay revoked).")
+    ] = False,
+    etag: Annotated[str, typer.Option(help="Fail if the user changed since this etag.")] = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Changes the fields given as options; the others stay as they are."""
+    user = principal_pb2.User(id=user_id, etag=etag)
+    paths = []
+    for path, value in (("username", username), ("email", email), ("display_name", display_name)):
+        if value is not None:
+            setattr(user, path, value)
+            paths.append(path)
+    if unlock:
+        paths.append("locked_until")
+    if enable:
+        paths.append("disabled")
+    _update_user(target, token, user, paths, as_json)
+
+
+@user_app.command("disable")
+def user_disable(
+    user_id: Annotated[str, typer.Argument()],
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+    as_json: AsJson = False,
+) -> None:
+    """Disables a user: no logins or refreshes; its sessions and tokens are revoked."""
+    user = principal_pb2.User(id=user_id, disabled=True)
+    _update_user(target, token, user, ["disabled"], as_json)
+
+
 @user_app.command("delete")
 def user_delete(
     user_id: Annotated[str, typer.Argument()],
@@ -372,6 +461,24 @@ def role_list(
     for role in response.roles:
         table.add_row(role.id, role.name, " ".join(role.scopes), str(role.builtin).lower())
     _out.print(table)
+
+
+@role_app.command("delete")
+def role_delete(
+    role_id: Annotated[str, typer.Argument()],
+    force: Annotated[
+        bool, typer.Option(help="Delete even while assigned, removing every assignment.")
+    ] = False,
+    etag: Annotated[str, typer.Option(help="Fail if the role changed since this etag.")] = "",
+    target: Target = DEFAULT_TARGET,
+    token: Token = None,
+) -> None:
+    """Deletes a role; refused while it is assigned unless --force."""
+    with _client(target, token) as client:
+        client.auth_admin.DeleteRole(
+            admin_pb.DeleteRoleRequest(role_id=role_id, etag=etag, force=force)
+        )
+    _err.print("deleted")
 
 
 @role_app.command("assign")

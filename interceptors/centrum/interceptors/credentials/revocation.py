@@ -39,8 +39,9 @@ class MemoryRevocations:
         self._revoked: dict[str, float] = {}
 
     def is_revoked(self, credential_id: str) -> bool:
-        """Tells whether the credential is revoked."""
-        return credential_id in self._revoked
+        """Tells whether the credential is revoked (a revocation ends at its `expires_at`)."""
+        expires_at = self._revoked.get(credential_id)
+        return expires_at is not None and expires_at > self._clock()
 
     async def revoke(self, credential_id: str, expires_at: float) -> None:
         """Revokes a credential until `expires_at` (Unix time)."""

@@ -18,7 +18,15 @@ __all__ = ["ROLE_MASK", "SERVICE_ACCOUNT_MASK", "USER_MASK", "AuthAdminServicer"
 
 USER_MASK = frozenset({"username", "email", "display_name", "disabled", "labels", "locked_until"})
 SERVICE_ACCOUNT_MASK = frozenset(
-    {"display_name", "description", "disabled", "allowed_audiences", "access_token_ttl", "labels"}
+    {
+        "display_name",
+        "description",
+        "disabled",
+        "allowed_audiences",
+        "access_token_ttl",
+        "labels",
+        "certificate_identities",
+    }
 )
 ROLE_MASK = frozenset({"name", "description", "scopes"})
 
@@ -52,7 +60,8 @@ class AuthAdminServicer(auth_admin_service_pb2_grpc.AuthAdminServiceServicer):
 
     async def _account(self, tenant: str, row: Any) -> Any:
         role_ids, scopes = await self._directory.grants(tenant, SERVICE_ACCOUNT, row.id)
-        return convert.service_account_message(row, role_ids, scopes)
+        identities = await self._directory.certificate_identities(row.id)
+        return convert.service_account_message(row, role_ids, scopes, identities)
 
     @backend_boundary
     async def CreateUser(
@@ -157,6 +166,7 @@ class AuthAdminServicer(auth_admin_service_pb2_grpc.AuthAdminServiceServicer):
             labels=dict(account.labels),
             role_ids=list(request.role_ids),
             secret_ttl_s=request.secret_ttl.ToNanoseconds() / 1e9,
+            identities=list(account.certificate_identities),
         )
         return pb.CreateServiceAccountResponse(
             service_account=await self._account(tenant, row), client_secret=secret
@@ -206,7 +216,7 @@ class AuthAdminServicer(auth_admin_service_pb2_grpc.AuthAdminServiceServicer):
         for path in paths:
             if path == "access_token_ttl":
                 changes["access_token_ttl_s"] = account.access_token_ttl.ToNanoseconds() / 1e9
-            elif path in ("labels", "allowed_audiences"):
+            elif path in ("labels", "allowed_audiences", "certificate_identities"):
                 value = getattr(account, path)
                 changes[path] = dict(value) if path == "labels" else list(value)
             else:

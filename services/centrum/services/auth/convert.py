@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf import duration_pb2, timestamp_pb2
@@ -92,7 +93,7 @@ def user_message(row: Row[Any], role_ids: list[str], scopes: list[str]) -> princ
 
 
 def service_account_message(
-    row: Row[Any], role_ids: list[str], scopes: list[str]
+    row: Row[Any], role_ids: list[str], scopes: list[str], identities: Sequence[str] = ()
 ) -> principal_pb2.ServiceAccount:
     """A ServiceAccount message (never the secret hash)."""
     message = principal_pb2.ServiceAccount(
@@ -106,6 +107,7 @@ def service_account_message(
         allowed_audiences=json.loads(row.allowed_audiences),
         labels=json.loads(row.labels),
         etag=str(row.version),
+        certificate_identities=list(identities),
     )
     if row.access_token_ttl_s:
         message.access_token_ttl.CopyFrom(duration(row.access_token_ttl_s))

@@ -1,7 +1,10 @@
 """The directory of principals and roles: users, service accounts, roles and assignments.
 
 Everything is scoped to a tenant; a resource of another tenant is reported as not found.
-Disabling or deleting a principal revokes its credentials through the `PrincipalRevoker`.
+Disabling or deleting a principal revokes its credentials through the `PrincipalRevoker`. The
+reads on the hot paths (a client's row and scopes at Token, a principal's active flag at
+introspection, a certificate identity's service account) go through a `PrincipalCache`, and
+every change here announces itself to that cache on every replica.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -27,7 +30,14 @@ from centrum.interceptors.errors import (
 )
 from centrum.services.auth.hashing import PasswordHashing, Pepper, new_id, new_secret
 from centrum.services.auth.paging import Page
-from centrum.services.auth.tables import role_assignments, roles, service_accounts, users
+from centrum.services.auth.principal_cache import PrincipalCache, principal_marker, roles_marker
+from centrum.services.auth.tables import (
+    certificate_identities,
+    role_assignments,
+    roles,
+    service_accounts,
+    users,
+)
 from centrum.services.auth.transactions import writing
 
 __all__ = [
@@ -107,6 +117,7 @@ class Directory:
         *,
         password_min_length: int,
         max_access_token_ttl_s: float,
+        cache: PrincipalCache[Any] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = self._engine = engine
@@ -114,8 +125,21 @@ class Directory:
         self._pepper = pepper
         self._min_length = password_min_length
         self._max_ttl = max_access_token_ttl_s
+        self._cache = cache
         self._clock = clock
         self.revoker: PrincipalRevoker | None = None
+
+    async def _changed(self, *markers: str) -> None:
+        if self._cache is not None:
+            await self._cache.changed(*markers)
+
+    async def _cached(
+        self, key: str, load: Callable[[], Awaitable[tuple[Any, tuple[str, ...]] | None]]
+    ) -> Any:
+        if self._cache is None:
+            loaded = await load()
+            return loaded[0] if loaded is not None else None
+        return await self._cache.get(key, load)
 
     # --- roles and scopes -----------------------------------------------------------------
 
@@ -228,6 +252,7 @@ class Directory:
             ) from None
         if result.rowcount != 1:
             raise Aborted("the role changed concurrently; read it again", reason="CONFLICT")
+        await self._changed(roles_marker(tenant))
         return await self.get_role(tenant, role_id=role_id)
 
     async def delete_role(
@@ -260,6 +285,7 @@ class Directory:
                 sa.delete(role_assignments).where(role_assignments.c.role_id == role_id)
             )
             await connection.execute(sa.delete(roles).where(roles.c.id == role_id))
+        await self._changed(roles_marker(tenant))
 
     async def _require_principal(
         self, connection: AsyncConnection, tenant: str, kind: str, pid: str
@@ -305,6 +331,7 @@ class Directory:
                             tenant=tenant,
                         )
                     )
+        await self._changed(principal_marker(principal_id))
         return await self.grants(tenant, kind, principal_id)
 
     async def unassign(
@@ -321,6 +348,7 @@ class Directory:
                     role_assignments.c.principal_id == principal_id,
                 )
             )
+        await self._changed(principal_marker(principal_id))
         return await self.grants(tenant, kind, principal_id)
 
     # --- users ------------------------------------------------------------------------------
@@ -486,6 +514,7 @@ class Directory:
             ) from None
         if result.rowcount != 1:
             raise Aborted("the user changed concurrently; read it again", reason="CONFLICT")
+        await self._changed(principal_marker(user_id))
         if values.get("disabled") and not row.disabled and self.revoker is not None:
             await self.revoker.revoke_principal(
                 tenant, USER, user_id, RevocationReason.DISABLED, api_keys=False
@@ -519,6 +548,7 @@ class Directory:
                     version=users.c.version + 1,
                 )
             )
+        await self._changed(principal_marker(user_id))
         if not keep_sessions and self.revoker is not None:
             await self.revoker.revoke_principal(
                 tenant, USER, user_id, RevocationReason.PASSWORD_CHANGED, api_keys=False
@@ -546,6 +576,7 @@ class Directory:
                 return
             raise
         _etag_check(row, etag)
+        await self._changed(principal_marker(principal_id))
         if self.revoker is not None:
             await self.revoker.revoke_principal(
                 tenant, kind, principal_id, RevocationReason.DELETED, api_keys=True
@@ -557,7 +588,15 @@ class Directory:
                     role_assignments.c.principal_id == principal_id,
                 )
             )
+            await connection.execute(
+                sa.delete(certificate_identities).where(
+                    certificate_identities.c.service_account_id == principal_id
+                )
+            )
             await connection.execute(sa.delete(table).where(table.c.id == principal_id))
+        # Again once gone: a revocation outlasting the first marker must not let a replica cache
+        # the row it read in between.
+        await self._changed(principal_marker(principal_id))
 
     async def verify_password(self, user: Row[Any] | None, password: str) -> bool:
         """Checks a login password; an unknown user costs the same time as a known one."""
@@ -605,6 +644,7 @@ class Directory:
         labels: Mapping[str, str],
         role_ids: Sequence[str],
         secret_ttl_s: float,
+        identities: Sequence[str] = (),
     ) -> tuple[Row[Any], str]:
         """Creates a service account; returns it and its client secret (shown once)."""
         now = self._clock()
@@ -631,15 +671,19 @@ class Directory:
                     version=1,
                 )
             )
-        if role_ids:
-            try:
+        try:
+            if identities:
+                await self.bind_certificate_identities(tenant, account_id, identities)
+            if role_ids:
                 await self.assign(tenant, role_ids, SERVICE_ACCOUNT, account_id)
-            except NotFound:
-                async with writing(self._engine) as connection:
-                    await connection.execute(
-                        sa.delete(service_accounts).where(service_accounts.c.id == account_id)
-                    )
-                raise
+        except (NotFound, AlreadyExists):
+            async with writing(self._engine) as connection:
+                for table, column in (
+                    (certificate_identities, certificate_identities.c.service_account_id),
+                    (service_accounts, service_accounts.c.id),
+                ):
+                    await connection.execute(sa.delete(table).where(column == account_id))
+            raise
         return await self.get_service_account(tenant, account_id=account_id), secret
 
     async def get_service_account(
@@ -664,17 +708,83 @@ class Directory:
         return row
 
     async def client_with_grants(self, client_id: str) -> tuple[Row[Any], list[str]] | None:
-        """The service account of an OAuth2 client and its scopes, read on one connection."""
+        """The service account of an OAuth2 client and its scopes (cached briefly)."""
+        found: tuple[Row[Any], list[str]] | None = await self._cached(
+            "client:" + client_id,
+            lambda: self._account_with_grants(service_accounts.c.client_id == client_id),
+        )
+        return found
+
+    async def _account_with_grants(
+        self, condition: Any
+    ) -> tuple[tuple[Row[Any], list[str]], tuple[str, ...]] | None:
         async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(service_accounts).where(service_accounts.c.client_id == client_id)
-                )
-            ).first()
+            row = (await connection.execute(sa.select(service_accounts).where(condition))).first()
             if row is None:
                 return None
             _, scopes = await self.grants(row.tenant, SERVICE_ACCOUNT, row.id, connection)
-        return row, scopes
+        return (row, scopes), (principal_marker(row.id), roles_marker(row.tenant))
+
+    # --- certificate identities -------------------------------------------------------------
+
+    async def certificate_identities(self, account_id: str) -> list[str]:
+        """The certificate identities bound to a service account, sorted."""
+        async with self._engine.connect() as connection:
+            values = (
+                await connection.execute(
+                    sa.select(certificate_identities.c.identity)
+                    .where(certificate_identities.c.service_account_id == account_id)
+                    .order_by(certificate_identities.c.identity)
+                )
+            ).scalars()
+            return list(values)
+
+    async def bind_certificate_identities(
+        self, tenant: str, account_id: str, identities: Sequence[str]
+    ) -> None:
+        """Replaces the identities bound to a service account; ALREADY_EXISTS when one is taken."""
+        wanted = sorted(set(identities))
+        try:
+            async with writing(self._engine) as connection:
+                await self._require_principal(connection, tenant, SERVICE_ACCOUNT, account_id)
+                await connection.execute(
+                    sa.delete(certificate_identities).where(
+                        certificate_identities.c.service_account_id == account_id
+                    )
+                )
+                if wanted:
+                    now = self._clock()
+                    await connection.execute(
+                        sa.insert(certificate_identities),
+                        [
+                            {
+                                "identity": identity,
+                                "service_account_id": account_id,
+                                "tenant": tenant,
+                                "created_at": now,
+                            }
+                            for identity in wanted
+                        ],
+                    )
+        except IntegrityError:
+            raise AlreadyExists(
+                "a certificate identity is bound to another service account already",
+                reason="CERTIFICATE_IDENTITY_TAKEN",
+                resource=("certificate_identity", ", ".join(wanted)),
+            ) from None
+        await self._changed(principal_marker(account_id))
+
+    async def account_for_identity(self, identity: str) -> tuple[Row[Any], list[str]] | None:
+        """The service account a certificate identity is bound to, and its scopes (cached)."""
+
+        async def load() -> tuple[tuple[Row[Any], list[str]], tuple[str, ...]] | None:
+            bound = sa.select(certificate_identities.c.service_account_id).where(
+                certificate_identities.c.identity == identity
+            )
+            return await self._account_with_grants(service_accounts.c.id.in_(bound))
+
+        found: tuple[Row[Any], list[str]] | None = await self._cached("mtls:" + identity, load)
+        return found
 
     async def list_service_accounts(
         self, tenant: str, query: str, role_id: str, include_disabled: bool, page: Page
@@ -691,6 +801,9 @@ class Directory:
         row = await self.get_service_account(tenant, account_id=account_id)
         _etag_check(row, etag)
         values = dict(changes)
+        if "certificate_identities" in values:
+            identities = values.pop("certificate_identities")
+            await self.bind_certificate_identities(tenant, account_id, identities)
         if "allowed_audiences" in values:
             values["allowed_audiences"] = _json(list(values["allowed_audiences"]))
         if "labels" in values:
@@ -708,6 +821,7 @@ class Directory:
             )
         if result.rowcount != 1:
             raise Aborted("the service account changed concurrently", reason="CONFLICT")
+        await self._changed(principal_marker(account_id))
         if values.get("disabled") and not row.disabled and self.revoker is not None:
             await self.revoker.revoke_principal(
                 tenant, SERVICE_ACCOUNT, account_id, RevocationReason.DISABLED, api_keys=False
@@ -738,6 +852,7 @@ class Directory:
                     version=service_accounts.c.version + 1,
                 )
             )
+        await self._changed(principal_marker(account_id))
         return await self.get_service_account(tenant, account_id=account_id), secret
 
     def secret_matches(self, row: Row[Any], secret: str) -> bool:
@@ -763,12 +878,19 @@ class Directory:
         )
 
     async def principal_active(self, tenant: str, kind: str, principal_id: str) -> Row[Any] | None:
-        """The principal's row when it exists in the tenant and is enabled."""
+        """The principal's row when it exists in the tenant and is enabled (cached briefly)."""
         table = users if kind == USER else service_accounts
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.select(table).where(table.c.id == principal_id, table.c.tenant == tenant)
-                )
-            ).first()
-        return row if row is not None and not row.disabled else None
+
+        async def load() -> tuple[Row[Any], tuple[str, ...]] | None:
+            async with self._engine.connect() as connection:
+                row = (
+                    await connection.execute(
+                        sa.select(table).where(table.c.id == principal_id, table.c.tenant == tenant)
+                    )
+                ).first()
+            if row is None or row.disabled:
+                return None
+            return row, (principal_marker(principal_id),)
+
+        active: Row[Any] | None = await self._cached(f"active:{kind}:{tenant}:{principal_id}", load)
+        return active

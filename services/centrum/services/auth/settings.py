@@ -38,6 +38,11 @@ class AuthSettings(BaseModel):
     jwks_max_age_s: float = Field(default=300.0, ge=0)
     # How often each replica re-reads the key ring (to follow rotations made elsewhere).
     key_refresh_s: float = Field(default=5.0, gt=0)
+    # How long a replica may reuse a read of a principal on the hot paths (a client's row and
+    # scopes at Token, a user's active flag at introspection, a certificate identity's account);
+    # changes reach every replica at once through the revocation feed, this bounds staleness
+    # only if that feed is down. 0 reads the database on every call.
+    principal_cache_ttl_s: float = Field(default=2.0, ge=0)
     # Failed logins before the account locks, and the back-off: base * 2^(excess), capped.
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_base_s: float = Field(default=30.0, gt=0)

@@ -1,4 +1,4 @@
-"""Tables of the auth service (created by migration auth_0001).
+"""Tables of the auth service (created by migrations auth_0001 and auth_0002).
 
 Times are Unix seconds (double precision). Secrets never appear here in plaintext: passwords are
 argon2id hashes, client secrets, refresh tokens and API keys HMAC-SHA256 under the server pepper,
@@ -12,6 +12,7 @@ from centrum.services.db.schema import metadata
 __all__ = [
     "access_tokens",
     "api_keys",
+    "certificate_identities",
     "keyring_secrets",
     "refresh_tokens",
     "role_assignments",
@@ -92,6 +93,17 @@ service_accounts = sa.Table(
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("updated_at", _TIME, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+)
+
+# TLS client certificate identities (SPIFFE URI SAN or subject CN) bound to service accounts; the
+# identity is the key, so one identity names at most one service account in every tenant.
+certificate_identities = sa.Table(
+    "auth_certificate_identities",
+    metadata,
+    sa.Column("identity", sa.String(512), primary_key=True),
+    sa.Column("service_account_id", sa.String(64), nullable=False, index=True),
+    sa.Column("tenant", sa.String(128), nullable=False),
+    sa.Column("created_at", _TIME, nullable=False),
 )
 
 roles = sa.Table(

@@ -41,6 +41,7 @@ from centrum.services.auth.directory import (
 from centrum.services.auth.hashing import Pepper, new_id, new_secret, split_credential
 from centrum.services.auth.keys import KeyRing
 from centrum.services.auth.paging import Page
+from centrum.services.auth.security_events import SecurityEvents
 from centrum.services.auth.settings import AuthSettings
 from centrum.services.auth.tables import access_tokens, refresh_tokens, sessions
 from centrum.services.auth.transactions import GroupInsert, writing
@@ -117,9 +118,11 @@ class TokenService:
         *,
         issuer: str,
         audience: str,
+        security: SecurityEvents | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
+        self._security = security or SecurityEvents(None)
         self._keyring = keyring
         self._directory = directory
         self._api_keys = api_keys
@@ -256,9 +259,12 @@ class TokenService:
         if not ok or user.disabled or locked:
             if not ok:
                 failures = user.failed_logins + 1
-                await self._directory.record_login(
-                    user.id, success=False, lock_for_s=self._lockout_s(failures)
-                )
+                lock_for_s = self._lockout_s(failures)
+                await self._directory.record_login(user.id, success=False, lock_for_s=lock_for_s)
+                if lock_for_s is not None:
+                    await self._security.account_locked(
+                        tenant, user.id, failed_logins=failures, locked_for_s=lock_for_s
+                    )
             raise Unauthenticated(_BAD_LOGIN, reason="LOGIN_FAILED")
         _, held = await self._directory.grants(tenant, USER, user.id)
         granted = granted_scopes(held, scopes, "scopes")
@@ -345,6 +351,7 @@ class TokenService:
             )
         if used.rowcount != 1:
             await self.revoke_session(session.id, RevocationReason.REUSE)
+            await self._security.refresh_token_reused(session.tenant, session.user_id, session.id)
             raise Unauthenticated(
                 "the refresh token was used already; the session is revoked",
                 reason="REFRESH_REUSED",

@@ -7,7 +7,8 @@ queues this process's writers so they do not spin in SQLite's busy handler. On P
 statement and the lock are skipped.
 
 `GroupInsert` batches concurrent inserts into one transaction (group commit): each caller still
-returns only once its row is committed.
+returns only once its row is committed. An insert-only transaction needs no up-front write
+statement: its first statement is the write.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         async with engine.begin() as connection:
             yield connection
         return
-    lock = _LOCKS.setdefault(engine, asyncio.Lock())
-    async with lock, engine.begin() as connection:
+    async with _process_lock(engine), engine.begin() as connection:
         await connection.execute(_TAKE_WRITE_LOCK)
         yield connection
+
+
+def _process_lock(engine: AsyncEngine) -> asyncio.Lock:
+    return _LOCKS.setdefault(engine, asyncio.Lock())
 
 
 class GroupInsert:
@@ -69,8 +73,7 @@ class GroupInsert:
             batch = self._pending[: self._max_batch]
             del self._pending[: self._max_batch]
             try:
-                async with writing(self._engine) as connection:
-                    await connection.execute(sa.insert(self._table), [row for row, _ in batch])
+                await self._commit([row for row, _ in batch])
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -79,3 +82,11 @@ class GroupInsert:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+    async def _commit(self, rows: list[Mapping[str, Any]]) -> None:
+        if self._engine.dialect.name != "sqlite":
+            async with self._engine.begin() as connection:
+                await connection.execute(sa.insert(self._table), rows)
+            return
+        async with _process_lock(self._engine), self._engine.begin() as connection:
+            await connection.execute(sa.insert(self._table), rows)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from google.protobuf import message
@@ -18,6 +18,11 @@ __all__ = ["VALIDATORS"]
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,254}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}$")
 _MAX_TOKEN = 8192
+# A certificate identity: a SPIFFE ID (spiffe://<trust domain>/<path>) or a subject common name,
+# printable ASCII without surrounding spaces.
+_SPIFFE = re.compile(r"^spiffe://[a-z0-9._-]+(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$")
+_COMMON_NAME = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,510}[\x21-\x7e])?$")
+_MAX_IDENTITIES = 16
 _KINDS = (principal_pb2.PRINCIPAL_KIND_USER, principal_pb2.PRINCIPAL_KIND_SERVICE_ACCOUNT)
 
 
@@ -46,6 +51,19 @@ def _principal(field: str, ref: Any) -> Iterable[FieldViolation]:
         yield FieldViolation(f"{field}.kind", "must be USER or SERVICE_ACCOUNT")
     if not ref.id:
         yield FieldViolation(f"{field}.id", "is required")
+
+
+def _identities(field: str, identities: Sequence[str]) -> Iterable[FieldViolation]:
+    if len(identities) > _MAX_IDENTITIES:
+        yield FieldViolation(field, f"at most {_MAX_IDENTITIES} identities")
+    for index, identity in enumerate(identities):
+        spiffe = identity.lower().startswith("spiffe://")
+        if not (_SPIFFE if spiffe else _COMMON_NAME).match(identity):
+            yield FieldViolation(
+                f"{field}[{index}]",
+                "must be a SPIFFE ID (spiffe://trust-domain/path) or a certificate common name"
+                " (printable, 1-512 characters)",
+            )
 
 
 def _non_negative(field: str, value: Any) -> Iterable[FieldViolation]:
@@ -139,11 +157,19 @@ VALIDATORS: dict[str, Validator] = {
             "service_account.access_token_ttl", r.service_account.access_token_ttl
         ),
         lambda r: _non_negative("secret_ttl", r.secret_ttl),
+        lambda r: _identities(
+            "service_account.certificate_identities", r.service_account.certificate_identities
+        ),
     ),
     _ADMIN + "GetServiceAccount": _rule(
         lambda r: [] if r.WhichOneof("lookup") else [FieldViolation("lookup", "is required")]
     ),
-    _ADMIN + "UpdateServiceAccount": _rule(lambda r: _required(r, "service_account.id")),
+    _ADMIN + "UpdateServiceAccount": _rule(
+        lambda r: _required(r, "service_account.id"),
+        lambda r: _identities(
+            "service_account.certificate_identities", r.service_account.certificate_identities
+        ),
+    ),
     _ADMIN + "DeleteServiceAccount": _rule(lambda r: _required(r, "service_account_id")),
     _ADMIN + "RotateServiceAccountSecret": _rule(
         lambda r: _required(r, "service_account_id"),

@@ -1,8 +1,8 @@
 """Builds the auth service: key ring, directory, token service, servicers, chain lookups.
 
 The bundle hands the chain's auth step the in-process key source (the published JWKS, read from
-the database, no network) and the API key lookup, so that what this service issues is what the
-chain verifies.
+the database, no network), the API key lookup and the certificate identity lookup (mTLS), so that
+what this service issues and registers is what the chain verifies.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from centrum.interceptors.audit import AuditRecorder
 from centrum.interceptors.credentials import MemoryRevocations
 from centrum.services.auth import bootstrap
 from centrum.services.auth.admin_servicer import AuthAdminServicer
@@ -26,6 +27,9 @@ from centrum.services.auth.api_keys import ApiKeys
 from centrum.services.auth.directory import Directory
 from centrum.services.auth.hashing import PasswordHashing, Pepper
 from centrum.services.auth.keys import KeyRing, LocalKeys, SigningBackend, TransitKeys
+from centrum.services.auth.mtls_identities import CertificateIdentities
+from centrum.services.auth.principal_cache import PrincipalCache
+from centrum.services.auth.security_events import SecurityEvents
 from centrum.services.auth.servicer import AuthServicer
 from centrum.services.auth.tables import keyring_secrets
 from centrum.services.auth.tokens import TokenService
@@ -79,9 +83,17 @@ async def _pepper(engine: AsyncEngine, master_key: MasterKey, ring: str) -> Pepp
 
 
 async def open_domain(
-    settings: Any, engine: AsyncEngine, master_key: MasterKey, revocations: MemoryRevocations
+    settings: Any,
+    engine: AsyncEngine,
+    master_key: MasterKey,
+    revocations: MemoryRevocations,
+    audit: AuditRecorder | None = None,
 ) -> AuthDomain:
-    """Builds the domain objects from the root settings (server, CLI and tests alike)."""
+    """Builds the domain objects from the root settings (server, CLI and tests alike).
+
+    `audit` receives the security events (lockouts, refresh token reuse); without it they are
+    not recorded (the CLI's direct bootstrap needs none).
+    """
     auth = settings.auth
     master_bytes = await asyncio.to_thread(Path(settings.master_key_path).read_bytes)
     local_ring = KeyRing.local_id(master_bytes)
@@ -124,6 +136,7 @@ async def open_domain(
         pepper,
         password_min_length=auth.password_min_length,
         max_access_token_ttl_s=auth.max_access_token_ttl_s,
+        cache=PrincipalCache(revocations, ttl_s=auth.principal_cache_ttl_s),
     )
     api_keys = ApiKeys(engine, directory, pepper, revocations)
     tokens = TokenService(
@@ -136,6 +149,7 @@ async def open_domain(
         auth,
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        security=SecurityEvents(audit),
     )
     directory.revoker = tokens
     return AuthDomain(keyring, directory, api_keys, tokens, client)
@@ -144,7 +158,9 @@ async def open_domain(
 async def build(context: ServiceContext) -> ServiceBundle:
     """The auth service's servicers, validators, probes and credential lookups."""
     settings = context.settings
-    domain = await open_domain(settings, context.engine, context.master_key, context.revocations)
+    domain = await open_domain(
+        settings, context.engine, context.master_key, context.revocations, context.audit
+    )
     if settings.auth.bootstrap:
         created = await bootstrap.first_start(domain.directory, settings.auth.operator_tenant)
         if created is not None:
@@ -183,6 +199,7 @@ async def build(context: ServiceContext) -> ServiceBundle:
         probes=probes,
         key_source=domain.keyring,
         api_key_lookup=domain.api_keys,
+        identity_lookup=CertificateIdentities(domain.directory),
         start=start,
         extra={"auth": domain},
     )
