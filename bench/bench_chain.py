@@ -9,8 +9,9 @@ Issue 3 acceptance: the test-only ``EchoService/Echo`` (scope ``echo.read``, rat
   every span into a ``BatchSpanProcessor`` whose exporter discards them), then the chain: request
   context, metrics (``/metrics`` endpoint on), JSON logging (one line per call, to a file), JWT
   auth (Ed25519, one token for every call, so verified-token cache hits as in production), Redis
-  rate limit (one Lua call per request; the bucket is raised so nothing is rejected), validation
-  and FULL audit into the embedded SQLite audit log.
+  rate limit (one busy key: most calls are decided from a lease of calls Redis counted ahead;
+  the bucket is raised so nothing is rejected), validation and FULL audit into the embedded
+  SQLite audit log.
 
 Each server runs in a process of its own, the load comes from separate client process(es)
 (``bench/_load.py``; ``--client inproc`` runs it in the driver instead). Rounds alternate

@@ -1,9 +1,11 @@
 """Benchmark: RedisLimiter decisions per second per process, and one global limit for 2 replicas.
 
-Runs three measurements against one Redis and prints one JSON line:
+Runs four measurements against one Redis and prints one JSON line:
 
-* ``single``: one process, ``--tasks`` concurrent tasks, every decision a Redis round trip
-  (the rule is never exceeded, so the over-limit cache never answers);
+* ``single``: one process, ``--tasks`` concurrent tasks over 64 keys of a rule that is never
+  exceeded (so the over-limit cache never answers). Busy keys lease calls from Redis, so most
+  decisions are local; ``single_no_lease`` is the same with leases off (``lease_ttl_s=0``): every
+  admission is counted by a script call, calls of one key waiting together sharing one;
 * ``two_processes``: the same load from two processes (two replicas) at once;
 * ``global_limit``: two processes hammering one tight bucket; asserts that the calls admitted
   across both never exceed ``burst`` plus what the elapsed time earns (hence never
@@ -42,6 +44,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from centrum.interceptors.ratelimit import InProcessLimiter, RateLimitRule, RedisLimiter
+from centrum.interceptors.ratelimit._redis import LEASE_TTL_S
 
 ROOMY_RULE = RateLimitRule(bucket="bench.roomy", per_minute=60_000_000, burst=1_000_000)
 """Never exceeded during a run: every decision is a Redis round trip."""
@@ -87,12 +90,17 @@ async def load(
     tasks: int,
     seconds: float,
     start_at: float | None = None,
+    lease_ttl_s: float = LEASE_TTL_S,
 ) -> Run:
     """Run ``tasks`` tasks checking ``rule`` back to back for ``seconds``; count outcomes."""
     conn = make_client(url, tasks)
     errors: list[BaseException] = []
     limiter = RedisLimiter(
-        conn, fallback=InProcessLimiter(), key_prefix=prefix, on_backend_error=errors.append
+        conn,
+        fallback=InProcessLimiter(),
+        key_prefix=prefix,
+        on_backend_error=errors.append,
+        lease_ttl_s=lease_ttl_s,
     )
     await conn.ping()
     await limiter.check(ROOMY_RULE, "warm-up")  # loads the script and opens a connection
@@ -220,7 +228,7 @@ def redis_at(url: str) -> Iterator[str]:
 
 
 def main() -> None:
-    """Run the three measurements, check the global limit, print one JSON line."""
+    """Run the four measurements, check the global limit, print one JSON line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--redis-url",
@@ -234,6 +242,10 @@ def main() -> None:
         prefix = f"bench:{uuid.uuid4().hex[:8]}:"
         single = asyncio.run(load(url, prefix, ROOMY_RULE, args.tasks, args.seconds))
         cleanup(url, prefix)
+        unleased = asyncio.run(
+            load(url, prefix, ROOMY_RULE, args.tasks, args.seconds, lease_ttl_s=0.0)
+        )
+        cleanup(url, prefix)
         pair = two_processes(url, tight=False, tasks=args.tasks, seconds=args.seconds)
         tight = two_processes(url, tight=True, tasks=args.tasks, seconds=args.seconds)
 
@@ -242,12 +254,13 @@ def main() -> None:
     admitted = sum(r.admitted for r in tight)
     bound = TIGHT_RULE.burst + int(window / interval_s)
     limit_plus_burst = TIGHT_RULE.per_minute + TIGHT_RULE.burst
-    errors = single.backend_errors + sum(r.backend_errors for r in (*pair, *tight))
+    errors = sum(r.backend_errors for r in (single, unleased, *pair, *tight))
     result = {
         "bench": "ratelimit_redis",
         "tasks_per_process": args.tasks,
         "seconds": args.seconds,
         "single": {"decisions_per_s": round(single.rate)},
+        "single_no_lease": {"decisions_per_s": round(unleased.rate)},
         "two_processes": {
             "decisions_per_s_per_process": [round(r.rate) for r in pair],
             "decisions_per_s_total": round(sum(r.rate for r in pair)),

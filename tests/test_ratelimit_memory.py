@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from centrum.interceptors.ratelimit import Decision, InProcessLimiter, Limiter, RateLimitRule
-from centrum.interceptors.ratelimit._gcra import emission_interval_us, read_verdict, step
+from centrum.interceptors.ratelimit._gcra import emission_interval_us, read_verdict, step, take
 
 
 class FakeClock:
@@ -212,3 +212,32 @@ def test_no_window_admits_more_than_burst_plus_refill(
     for i, start in enumerate(admitted):
         for j in range(i, len(admitted)):
             assert j - i + 1 <= burst + (admitted[j] - start) // interval
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    per_minute=st.integers(min_value=1, max_value=6_000_000),
+    burst=st.integers(min_value=1, max_value=50),
+    backlog_us=st.integers(min_value=-(10**8), max_value=10**8),
+    wanted=st.integers(min_value=1, max_value=60),
+)
+def test_take_admits_what_as_many_steps_at_once_would(
+    per_minute: int, burst: int, backlog_us: int, wanted: int
+) -> None:
+    """`take(..., n)` (the arithmetic of the Redis script and its leases) leaves the same TAT and
+    verdict as n consecutive `step` calls at the same instant, and admits as many of them."""
+    interval = emission_interval_us(per_minute)
+    now = 10**15
+    tat: int | None = now + backlog_us
+    stepped, admitted, last_verdict = tat, 0, 0
+    for _ in range(wanted):
+        new_tat, verdict = step(stepped, now, interval, burst)
+        if verdict < 0:
+            last_verdict = last_verdict if admitted else verdict
+            break
+        stepped, admitted, last_verdict = new_tat, admitted + 1, verdict
+    taken_tat, taken_verdict, granted = take(tat, now, interval, burst, wanted)
+    assert granted == admitted
+    assert taken_verdict == last_verdict
+    if admitted:
+        assert taken_tat == stepped

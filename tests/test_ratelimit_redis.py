@@ -345,3 +345,99 @@ async def test_concurrent_calls_during_outage_log_once_and_stay_exact(
     assert [entry["event"] for entry in logs if entry["event"].startswith("rate_limit")] == [
         BACKEND_DOWN
     ]
+
+
+LEASE_TTL_S = 0.02
+
+
+@asynccontextmanager
+async def private_limiter(
+    private_redis: PrivateRedisFactory,
+) -> AsyncIterator[tuple[redis.asyncio.Redis, RedisLimiter, FakeClock]]:
+    """A limiter on a Redis of its own (EVALSHA counts are its alone), timed by a fake clock."""
+    server = private_redis()
+    clock = FakeClock()
+    async with open_client(server.url) as conn:
+        yield conn, RedisLimiter(conn, fallback=InProcessLimiter(), clock=clock), clock
+
+
+async def warm_up_demand(
+    limiter: RedisLimiter, clock: FakeClock, rule: RateLimitRule, n: int
+) -> None:
+    """``n`` checks in one lease window, then the window closes: the key's demand is ``n``."""
+    await check_many(limiter, rule, "k", n)
+    clock.advance(LEASE_TTL_S * 1.5)
+
+
+async def test_a_busy_key_leases_calls_and_admits_them_without_round_trips(
+    private_redis: PrivateRedisFactory,
+) -> None:
+    """A key with 10 calls in the last lease window asks Redis for 10 calls more than it needs;
+    the following calls spend that lease with no EVALSHA (one more goes out in the background
+    to refill it), and `remaining` still counts down by one per call."""
+    rule = RateLimitRule(bucket="lease", per_minute=60, burst=100)
+    async with private_limiter(private_redis) as (conn, limiter, clock):
+        await warm_up_demand(limiter, clock, rule, 10)
+        before = await evalsha_calls(conn)
+        decisions = await check_many(limiter, rule, "k", 11)
+        await asyncio.sleep(0)  # let a background refill (if any) reach Redis
+        round_trips = await evalsha_calls(conn) - before
+    assert all(d.allowed for d in decisions)
+    assert [d.remaining for d in decisions] == list(range(89, 78, -1))
+    assert 1 <= round_trips <= 2
+
+
+async def test_leased_calls_are_void_after_the_lease_ttl(
+    private_redis: PrivateRedisFactory,
+) -> None:
+    """Calls leased and not spent within lease_ttl are never admitted: the next call goes to
+    Redis, which already counted the lost ones (the limit only gets stricter)."""
+    rule = RateLimitRule(bucket="void", per_minute=1, burst=12)
+    async with private_limiter(private_redis) as (conn, limiter, clock):
+        await warm_up_demand(limiter, clock, rule, 4)
+        leased = await limiter.check(rule, "k")  # asks for itself and a lease of 4
+        clock.advance(LEASE_TTL_S * 3)  # the lease is void, and the key idle: no new lease
+        before = await evalsha_calls(conn)
+        after_ttl = await check_many(limiter, rule, "k", 4)
+        round_trips = await evalsha_calls(conn) - before
+    assert leased.allowed and leased.remaining == 7 - 4 + 4
+    # Redis counted 4 + 5 of 12; the 4 leased ones expired unspent, so only 3 remain for these.
+    assert [d.allowed for d in after_ttl] == [True, True, True, False]
+    assert round_trips == 4
+
+
+async def test_leases_of_two_replicas_never_exceed_one_global_limit(
+    redis_url: RedisTarget,
+) -> None:
+    """Two replicas that both lease admit, together, exactly the burst of a bucket that earns
+    nothing during the test: every leased call was counted in Redis when it was leased."""
+    clock = FakeClock()
+    rule = RateLimitRule(bucket="leased-global", per_minute=1, burst=40)
+    async with open_client(redis_url.url) as one, open_client(redis_url.url) as two:
+        replicas = [
+            RedisLimiter(
+                conn, fallback=InProcessLimiter(), key_prefix=redis_url.prefix, clock=clock
+            )
+            for conn in (one, two)
+        ]
+        for replica in replicas:
+            await check_many(replica, rule, "k", 6)
+        clock.advance(LEASE_TTL_S * 1.5)
+        admitted = 12
+        for _ in range(10):
+            rounds = await asyncio.gather(*(replicas[i % 2].check(rule, "k") for i in range(20)))
+            admitted += sum(d.allowed for d in rounds)
+    assert admitted == rule.burst
+
+
+async def test_calls_waiting_together_share_one_script_call(
+    private_redis: PrivateRedisFactory,
+) -> None:
+    """100 concurrent checks of one key that Redis must decide cost one EVALSHA, not 100."""
+    rule = RateLimitRule(bucket="together", per_minute=60, burst=1000)
+    async with private_limiter(private_redis) as (conn, limiter, _):
+        await limiter.check(rule, "other")  # loads the script
+        before = await evalsha_calls(conn)
+        decisions = await asyncio.gather(*(limiter.check(rule, "k") for _ in range(100)))
+        assert await evalsha_calls(conn) == before + 1
+    assert sorted(d.remaining for d in decisions) == list(range(900, 1000))

@@ -51,7 +51,10 @@ class Principal:
 
     def has_scope(self, required: str) -> bool:
         """Tells whether any scope held satisfies `required`."""
-        return any(scope_satisfies(held, required) for held in self.scopes)
+        scopes = self.scopes
+        if required in scopes or "*" in scopes:
+            return True
+        return any(scope_satisfies(held, required) for held in scopes)
 
 
 ANONYMOUS = Principal(subject="", tenant="")

@@ -1,8 +1,9 @@
 """The request-context step: request id, peer, deadline and trace id for every call.
 
-It runs right after the tracing step, whose span it reads. The request id comes from the
-caller's `x-request-id` when that is a sane token, else it is generated; it is echoed in the
-response's trailing metadata and carried by the call's log line and audit event.
+It runs right after the tracing step, whose trace id it takes (or the current span's). The
+request id comes from the caller's `x-request-id` when that is a sane token, else it is
+generated; it is echoed in the response's trailing metadata and carried by the call's log line
+and audit event.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class RequestContextStep(Step):
         request_id = offered if _ACCEPTABLE_ID.fullmatch(offered) else new_id()
         call.request_id = request_id
         call.peer = call.context.peer() or ""
-        span_context = trace.get_current_span().get_span_context()
-        trace_id = format(span_context.trace_id, "032x") if span_context.is_valid else ""
+        trace_id = call.trace_id  # set by the tracing step when the call has a trace
+        if not trace_id:
+            span_context = trace.get_current_span().get_span_context()
+            trace_id = format(span_context.trace_id, "032x") if span_context.is_valid else ""
         remaining = call.context.time_remaining()
         set_request(
             RequestInfo(

@@ -1,8 +1,8 @@
 """The tracing step: an OpenTelemetry span around every call, exported over OTLP when set.
 
 The span is started inside the chain (one interceptor instead of two) with the caller's
-`traceparent` honoured, so trace ids reach logs and audit events even with no exporter
-configured; with an OTLP endpoint the SDK tracer provider exports the spans in batches.
+`traceparent` honoured, so a caller's trace id reaches logs and audit events even with no
+exporter configured; with an OTLP endpoint the SDK tracer provider exports the spans in batches.
 """
 
 from __future__ import annotations
@@ -40,10 +40,16 @@ def configure_tracing(otlp_endpoint: str | None) -> None:
 
 
 class TracingStep(Step):
-    """Starts a server span per call, as a child of the caller's trace when it sent one."""
+    """Starts a server span per call, as a child of the caller's trace when it sent one.
+
+    The span is made current for the rest of the call and its trace id put on the call. When
+    the tracer records nothing and the caller sent no trace (no SDK tracer provider installed),
+    there is nothing to record or propagate, and the step does nothing more.
+    """
 
     def __init__(self, tracer: trace.Tracer | None = None) -> None:
         self._tracer = tracer or trace.get_tracer("centrum.rpc")
+        self._names: dict[str, tuple[str, dict[str, str]]] = {}
 
     async def before(self, call: Call) -> None:
         """Starts the span and makes it current for the rest of the call."""
@@ -51,19 +57,29 @@ class TracingStep(Step):
         parent = None
         if any(header in metadata for header in _PROPAGATION_HEADERS):
             parent = propagate.extract(metadata)
+        method = call.policy.method
+        named = self._names.get(method)
+        if named is None:
+            named = (method[1:], {"rpc.system": "grpc", "rpc.service": call.policy.service})
+            self._names[method] = named
         span = self._tracer.start_span(
-            call.policy.method[1:],
-            context=parent,
-            kind=SpanKind.SERVER,
-            attributes={"rpc.system": "grpc", "rpc.service": call.policy.service},
+            named[0], context=parent, kind=SpanKind.SERVER, attributes=named[1]
         )
+        span_context = span.get_span_context()
+        if not span_context.is_valid:
+            return
+        call.trace_id = f"{span_context.trace_id:032x}"
         call.state[self] = (span, otel_context.attach(trace.set_span_in_context(span)))
 
     async def after(self, call: Call) -> None:
         """Records the status code and ends the span."""
-        span, token = call.state.pop(self)
-        span.set_attribute("rpc.grpc.status_code", call.code.value[0])
-        if not call.ok:
-            span.set_status(Status(StatusCode.ERROR, call.code.name))
-        span.end()
+        started = call.state.pop(self, None)
+        if started is None:
+            return
+        span, token = started
+        if span.is_recording():
+            span.set_attribute("rpc.grpc.status_code", call.code.value[0])
+            if not call.ok:
+                span.set_status(Status(StatusCode.ERROR, call.code.name))
+            span.end()
         otel_context.detach(token)

@@ -6,12 +6,15 @@ a response reports (limit, remaining, reset, retry-after).
 
 * :class:`InProcessLimiter` keeps the buckets in this process (single replica, tests, and the
   fallback while Redis is unreachable).
-* :class:`RedisLimiter` shares the buckets between replicas through one atomic Lua call per
-  decision, with a local cache of keys already over their limit and a fail-open or fail-closed
-  mode for Redis outages.
+* :class:`RedisLimiter` shares the buckets between replicas through atomic Lua calls that
+  admit one or many calls at once (busy keys lease calls ahead and admit them locally), with a
+  local cache of keys already over their limit and a fail-open or fail-closed mode for Redis
+  outages.
 
-Both are exact under concurrency: no window ever admits more than ``burst`` calls plus what
-``per_minute`` earns over its length.
+Both are exact under concurrency: no window ever grants more than ``burst`` calls plus what
+``per_minute`` earns over its length. A call leased from Redis is admitted at most
+``lease_ttl_s`` (20 ms) after Redis counted it, so the calls the replicas admit never exceed
+what Redis granted.
 """
 
 from ._gcra import Decision, Limiter, RateLimitRule

@@ -1,10 +1,11 @@
 """The generic cell rate algorithm (GCRA), as pure integer arithmetic on microseconds.
 
 Both limiters run this exact arithmetic: :class:`~._memory.InProcessLimiter` in Python and
-:class:`~._redis.RedisLimiter` in the Lua script :data:`LUA_SCRIPT`, which mirrors :func:`step`
-line for line. Nothing here reads a clock; callers pass ``now``. The public vocabulary
-(:class:`RateLimitRule`, :class:`Decision`, :class:`Limiter`) is defined here too, so that both
-backends share it without importing each other.
+:class:`~._redis.RedisLimiter` in the Lua script :data:`LUA_SCRIPT`, which mirrors :func:`take`
+line for line (:func:`step` is ``take`` for one call). Nothing here reads a clock; callers
+pass ``now``. The public vocabulary (:class:`RateLimitRule`, :class:`Decision`,
+:class:`Limiter`) is defined here too, so that both backends share it without importing each
+other.
 
 A bucket is one number, its *theoretical arrival time* (TAT): the instant at which the bucket
 would be full again if no more calls arrived. Every admitted call pushes the TAT one emission
@@ -97,12 +98,27 @@ def step(tat_us: int | None, now_us: int, interval_us: int, burst: int) -> tuple
     or ``-(TAT - now)`` if it is rejected (<= -1, since a rejection implies ``TAT > now``).
     One signed integer carries the whole decision; :func:`read_verdict` expands it.
     """
+    new_tat, verdict, _ = take(tat_us, now_us, interval_us, burst, 1)
+    return new_tat, verdict
+
+
+def take(
+    tat_us: int | None, now_us: int, interval_us: int, burst: int, wanted: int
+) -> tuple[int, int, int]:
+    """Admit up to ``wanted`` (>= 1) calls at ``now_us`` at once: :func:`step` for many cells.
+
+    Returns the TAT to store, the verdict (as :func:`step`'s, after the last admitted call) and
+    how many calls were admitted: as many as fit, so ``take(..., n)`` admits exactly what ``n``
+    consecutive :func:`step` calls at the same instant would, in one update of the TAT.
+    """
     tolerance = interval_us * burst
     tat = now_us if tat_us is None or tat_us < now_us else tat_us
-    new_tat = tat + interval_us
-    if new_tat - tolerance > now_us:
-        return tat, -(tat - now_us)
-    return new_tat, new_tat - now_us
+    fit = (now_us + tolerance - tat) // interval_us
+    if fit < 1:
+        return tat, -(tat - now_us), 0
+    granted = min(fit, wanted)
+    new_tat = tat + interval_us * granted
+    return new_tat, new_tat - now_us, granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,25 +169,29 @@ def to_decision(rule: RateLimitRule, verdict_us: int) -> Decision:
 
 
 LUA_SCRIPT = """
--- GCRA, one atomic step; mirrors centrum.interceptors.ratelimit._gcra.step.
+-- GCRA for up to ARGV[3] calls at once; mirrors centrum.interceptors.ratelimit._gcra.take.
 -- KEYS[1]: the bucket's TAT key. ARGV[1]: emission interval T (us). ARGV[2]: burst.
--- Returns the verdict: TAT - now (admitted, > 0) or -(TAT - now) (rejected, < 0).
+-- ARGV[3]: calls wanted (>= 1). Returns {verdict, admitted}: the verdict is TAT - now after
+-- the last admitted call (> 0) or -(TAT - now) when none fits (< 0, admitted = 0).
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local tolerance = interval * tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if tat == nil or tat < now then tat = now end
-local new_tat = tat + interval
-if new_tat - tolerance > now then
-  return -(tat - now)
+local fit = math.floor((now + tolerance - tat) / interval)
+if fit < 1 then
+  return {-(tat - now), 0}
 end
+if fit < wanted then wanted = fit end
+local new_tat = tat + interval * wanted
 -- The key lives until the bucket is full again (PX = reset time), so idle keys cost nothing.
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return new_tat - now
+return {new_tat - now, wanted}
 """
-"""The Lua twin of :func:`decide`, run by Redis with its own ``TIME`` as the clock.
+"""The Lua twin of :func:`take`, run by Redis with its own ``TIME`` as the clock.
 
 Using the server's clock means replicas with skewed clocks still share one timeline.
 """

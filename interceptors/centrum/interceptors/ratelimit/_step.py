@@ -11,6 +11,8 @@ from centrum.interceptors.step import Step
 from centrum.policy.v1.policy_pb2 import RateLimitKey
 
 if TYPE_CHECKING:  # the chain imports the policy registry, which imports this package
+    from prometheus_client import Counter
+
     from centrum.interceptors.chain import Call
     from centrum.interceptors.metrics import Metrics
 
@@ -42,6 +44,7 @@ class RateLimitStep(Step):
     def __init__(self, limiter: Limiter, metrics: Metrics | None = None) -> None:
         self._limiter = limiter
         self._metrics = metrics
+        self._counters: dict[tuple[str, str], Counter] = {}
 
     async def before(self, call: Call) -> None:
         """Raises ResourceExhausted with RetryInfo and rate-limit headers when over the limit."""
@@ -53,7 +56,13 @@ class RateLimitStep(Step):
             result = "allowed"
             if decision.over_limit:
                 result = "rejected" if not decision.allowed else "shadow_rejected"
-            self._metrics.rate_limit_decisions.labels(bucket=rule.bucket, result=result).inc()
+            counter = self._counters.get((rule.bucket, result))
+            if counter is None:
+                counter = self._metrics.rate_limit_decisions.labels(
+                    bucket=rule.bucket, result=result
+                )
+                self._counters[(rule.bucket, result)] = counter
+            counter.inc()
         if not decision.allowed:
             raise _rejection(rule, decision)
 
