@@ -182,11 +182,12 @@ def _serve_processes(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
         served.process.stop(grace=10)
 
 
-async def run_cli(app: CentrumApp, token: str, *argv: str) -> tuple[int, str, str]:
-    """Runs the `centrum` command against `app` with `token`; returns (exit code, out, err)."""
-    process = await asyncio.create_subprocess_exec(
+async def start_cli(app: CentrumApp, token: str, *argv: str) -> asyncio.subprocess.Process:
+    """Starts the `centrum` command against `app` with `token`, with stdin/stdout/stderr piped."""
+    return await asyncio.create_subprocess_exec(
         str(Path(sys.executable).with_name("centrum")),
         *argv,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         env={
@@ -196,6 +197,11 @@ async def run_cli(app: CentrumApp, token: str, *argv: str) -> tuple[int, str, st
             "COLUMNS": "200",
         },
     )
+
+
+async def run_cli(app: CentrumApp, token: str, *argv: str) -> tuple[int, str, str]:
+    """Runs the `centrum` command against `app` with `token`; returns (exit code, out, err)."""
+    process = await start_cli(app, token, *argv)
     out, err = await process.communicate()
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()

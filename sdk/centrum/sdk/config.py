@@ -6,7 +6,9 @@
 
 `start()` lists the values once (every page at one revision), then watches from the next
 revision. Each change updates the cache in revision order; a broken stream is resumed from the
-last revision seen, so nothing is missed or applied twice. Depends only on grpcio and protobuf.
+last revision seen, so nothing is missed or applied twice. When the server's history no longer
+reaches back that far (compacted: OUT_OF_RANGE), the cache lists everything again. Depends only
+on grpcio and protobuf.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ _FATAL = frozenset(
         grpc.StatusCode.UNAUTHENTICATED,
         grpc.StatusCode.PERMISSION_DENIED,
         grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.OUT_OF_RANGE,
     }
 )
 
@@ -84,7 +85,13 @@ class ConfigCache:
 
     async def start(self) -> None:
         """Loads every value, then keeps them current in the background."""
+        await self._load()
+        self._task = asyncio.create_task(self._follow(), name="centrum-config-cache")
+
+    async def _load(self) -> None:
+        """Lists every value at one revision and replaces the cache with them."""
         token, revision = "", 0
+        values: dict[str, struct_pb2.Value] = {}
         while True:
             page = await self._stub.ListValues(
                 pb.ListValuesRequest(
@@ -97,12 +104,14 @@ class ConfigCache:
                 metadata=self._metadata,
             )
             revision = page.revision
-            self._values.update({v.key: v.value for v in page.values})
+            values.update({v.key: v.value for v in page.values})
             token = page.next_page_token
             if not token:
                 break
-        self._revision = revision
-        self._task = asyncio.create_task(self._follow(), name="centrum-config-cache")
+        self._values = values
+        async with self._advanced:
+            self._revision = revision
+            self._advanced.notify_all()
 
     async def wait_for_revision(self, revision: int, timeout: float | None = None) -> None:  # noqa: ASYNC109
         """Returns once the cache reflects `revision` (e.g. the revision of one's own write)."""
@@ -145,6 +154,13 @@ class ConfigCache:
                 if error.code() in _FATAL:
                     self.error = error
                     return
+                if error.code() == grpc.StatusCode.OUT_OF_RANGE:
+                    # The history after our revision was compacted (or the server's is older
+                    # than ours): what changed is unknown, so list everything again.
+                    call.cancel()
+                    with contextlib.suppress(grpc.RpcError):
+                        await self._load()
+                        continue
             finally:
                 call.cancel()
             await asyncio.sleep(self._reconnect_delay_s)

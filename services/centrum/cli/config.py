@@ -38,6 +38,11 @@ def _metadata(token: str | None) -> tuple[tuple[str, str], ...]:
     return (("authorization", f"Bearer {token}"),) if token else ()
 
 
+def _not_json(constant: str) -> float:
+    # NaN and Infinity are Python's extensions, not JSON: such a value is a string.
+    raise ValueError(constant)
+
+
 def _show(value: struct_pb2.Value) -> str:
     return json.dumps(json_format.MessageToDict(value))
 
@@ -77,7 +82,7 @@ def set_value(
 ) -> None:
     """Writes a key's value as a new revision."""
     try:
-        parsed = json.loads(value)
+        parsed = json.loads(value, parse_constant=_not_json)
     except ValueError:
         parsed = value
     typed = struct_pb2.Value()

@@ -120,7 +120,11 @@ def set_flag(
         raise _fail("give --file or --definition, not both")
     text = definition
     if file is not None:
-        text = sys.stdin.read() if str(file) == "-" else file.read_text()
+        try:
+            text = sys.stdin.read() if str(file) == "-" else file.read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise _fail(f"cannot read the flag definition {file}: {reason}") from None
     with _client(target, token) as client:
         if text is None:
             if enabled is None:

@@ -14,6 +14,10 @@ class ConfigSettings(BaseModel):
 
     # Largest serialized value SetValue accepts, in bytes.
     max_value_bytes: int = Field(default=256 * 1024, ge=1)
+    # Revisions of each key kept in its history; older ones are removed as the key is written
+    # (0 keeps all). Watch, GetValue and ListValues from before a key's kept history answer
+    # OUT_OF_RANGE (reason REVISION_COMPACTED): the client lists again and watches from there.
+    history_revisions_per_key: int = Field(default=1000, ge=0)
     # Seconds between two reads of the change table when no notification arrives; the safety net
     # that bounds how late a change reaches watchers if a pub/sub message is lost.
     watch_poll_interval_s: float = Field(default=1.0, gt=0)

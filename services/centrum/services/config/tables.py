@@ -1,8 +1,9 @@
 """Tables of the config service: config revisions and the local secret store.
 
-Created by migration config_0001. `config_head` holds the one monotonic revision counter; every
-write updates it first, which serialises writers on both engines (a row lock on PostgreSQL, the
-database lock on SQLite), so revisions commit in order and a reader never sees a gap fill later.
+Created by migration config_0001; config_0002 adds the compaction watermarks. `config_head` holds
+the one monotonic revision counter; every write updates it first, which serialises writers on
+both engines (a row lock on PostgreSQL, the database lock on SQLite), so revisions commit in
+order and a reader never sees a gap fill later.
 """
 
 import sqlalchemy as sa
@@ -16,6 +17,9 @@ config_head = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("revision", sa.BigInteger, nullable=False),
+    # The newest revision compaction removed from any key (0: none); the change hub compares it
+    # with its position to notice a change removed before it was read (migration config_0002).
+    sa.Column("compacted_revision", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 config_changes = sa.Table(
@@ -47,6 +51,9 @@ config_keys = sa.Table(
     sa.Column("key", sa.String(512), primary_key=True),
     sa.Column("revision", sa.BigInteger, nullable=False),
     sa.Column("deleted", sa.Boolean, nullable=False),
+    # The newest revision of this key that compaction removed (0: its history is whole); a
+    # reader resuming at or below it would miss changes (migration config_0002).
+    sa.Column("compacted_revision", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 secrets = sa.Table(

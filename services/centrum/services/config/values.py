@@ -26,7 +26,7 @@ from centrum.interceptors.errors import (
 )
 from centrum.services.config.tables import config_changes, config_head, config_keys
 
-__all__ = ["Change", "KeyFilter", "ValueStore", "WriteResult"]
+__all__ = ["Change", "KeyFilter", "ValueStore", "WriteResult", "compacted_error"]
 
 _RETRY_AFTER_S = 1.0
 
@@ -99,6 +99,17 @@ def _change(row: Any) -> Change:
     )
 
 
+def _selected(query: sa.Select[Any], table: sa.Table, where: KeyFilter) -> sa.Select[Any]:
+    """`query` restricted to the rows of `table` (changes or key states) `where` selects."""
+    c = table.c
+    query = query.where(c.tenant == where.tenant, c.environment == where.environment)
+    if where.key is not None:
+        return query.where(c.key == where.key)
+    if where.prefix:
+        return query.where(c.key.startswith(where.prefix, autoescape=True))
+    return query
+
+
 def _unavailable(exc: BaseException) -> Unavailable:
     return Unavailable(
         f"the config database is unavailable ({exc.__class__.__name__})",
@@ -119,8 +130,10 @@ def _conflict(current: int) -> Aborted:
 class ValueStore:
     """The revisioned key/value store of config values, in the relational database."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, keep_revisions: int = 0) -> None:
+        """`keep_revisions`: revisions of each key its history keeps (0: all)."""
         self._engine = engine
+        self._keep_revisions = keep_revisions
 
     # --- reads ---------------------------------------------------------------------------------
 
@@ -138,6 +151,17 @@ class ValueStore:
             sa.select(config_head.c.revision).where(config_head.c.id == 1)
         )
         return int(result.scalar_one())
+
+    async def compacted(self, where: KeyFilter) -> int:
+        """The newest revision compaction removed among the selected keys (0: none)."""
+        query = _selected(
+            sa.select(sa.func.max(config_keys.c.compacted_revision)), config_keys, where
+        )
+        try:
+            async with self._engine.connect() as connection:
+                return int((await connection.execute(query)).scalar() or 0)
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
 
     async def get(self, where: KeyFilter, revision: int = 0) -> tuple[Change, int]:
         """The key's last put at or before `revision` (0: latest), and the store's head."""
@@ -160,6 +184,20 @@ class ValueStore:
                     .limit(1)
                 )
                 row = (await connection.execute(query)).first()
+                if row is None and revision:
+                    # Nothing kept at or before the revision: unknown if older rows were removed.
+                    k = config_keys.c
+                    removed = (
+                        await connection.execute(
+                            sa.select(k.compacted_revision).where(
+                                k.tenant == where.tenant,
+                                k.environment == where.environment,
+                                k.key == where.key,
+                            )
+                        )
+                    ).scalar()
+                    if removed:
+                        raise compacted_error(where, revision, int(removed))
         except (DBAPIError, OSError) as exc:
             raise _unavailable(exc) from exc
         if row is None or row.deleted:
@@ -209,10 +247,43 @@ class ValueStore:
                     .order_by(c.key)
                     .limit(limit)
                 )
+                if at < head:
+                    await self._check_listable(connection, where, at)
                 rows = (await connection.execute(query)).all()
         except (DBAPIError, OSError) as exc:
             raise _unavailable(exc) from exc
         return [_change(row) for row in rows], at
+
+    @staticmethod
+    async def _check_listable(connection: AsyncConnection, where: KeyFilter, at: int) -> None:
+        """Raises REVISION_COMPACTED if a selected key's state at `at` was compacted away."""
+        k = config_keys.c
+        c = config_changes.c
+        kept_before = (
+            sa.select(c.revision)
+            .where(
+                c.tenant == k.tenant,
+                c.environment == k.environment,
+                c.key == k.key,
+                c.revision <= at,
+            )
+            .exists()
+        )
+        removed = (
+            await connection.execute(
+                sa.select(k.compacted_revision)
+                .where(
+                    k.tenant == where.tenant,
+                    k.environment == where.environment,
+                    k.key.startswith(where.prefix, autoescape=True),
+                    k.compacted_revision > 0,
+                    ~kept_before,
+                )
+                .limit(1)
+            )
+        ).scalar()
+        if removed:
+            raise compacted_error(where, at, int(removed))
 
     async def history(self, where: KeyFilter, before: int, limit: int) -> list[Change]:
         """The key's changes with revisions below `before` (0: all), newest first."""
@@ -242,15 +313,30 @@ class ValueStore:
         if upto is not None:
             query = query.where(c.revision <= upto)
         if where is not None:
-            query = query.where(c.tenant == where.tenant, c.environment == where.environment)
-            if where.key is not None:
-                query = query.where(c.key == where.key)
-            elif where.prefix:
-                query = query.where(c.key.startswith(where.prefix, autoescape=True))
+            query = _selected(query, config_changes, where)
         try:
             async with self._engine.connect() as connection:
                 rows = await connection.execute(query.order_by(c.revision).limit(limit))
                 return [_change(row) for row in rows]
+        except (DBAPIError, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def changes_for_hub(self, after: int, limit: int) -> tuple[list[Change], int]:
+        """`changes(after, limit)` of every tenant, and then the global compaction watermark.
+
+        The watermark is read after the changes: if it is above `after`, a change the reader
+        has not delivered may have been removed before it was read.
+        """
+        c = config_changes.c
+        query = sa.select(config_changes).where(c.revision > after)
+        try:
+            async with self._engine.connect() as connection:
+                rows = await connection.execute(query.order_by(c.revision).limit(limit))
+                changes = [_change(row) for row in rows]
+                removed = await connection.execute(
+                    sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
+                )
+                return changes, int(removed.scalar_one())
         except (DBAPIError, OSError) as exc:
             raise _unavailable(exc) from exc
 
@@ -406,6 +492,19 @@ class ValueStore:
                 if rollback_revision:
                     change = Change(**{**_asdict(change), "rollback_revision": rollback_revision})
                 await connection.execute(sa.insert(config_changes).values(**_asdict(change)))
+                removed = await self._compact(connection, where)
+                if removed:
+                    # Another key's older cut must not lower the global watermark.
+                    watermark = config_head.c.compacted_revision
+                    await connection.execute(
+                        sa.update(config_head)
+                        .where(config_head.c.id == 1)
+                        .values(
+                            compacted_revision=sa.case(
+                                (watermark < removed, removed), else_=watermark
+                            )
+                        )
+                    )
                 if state is None:
                     await connection.execute(
                         sa.insert(config_keys).values(
@@ -424,11 +523,43 @@ class ValueStore:
                             k.environment == where.environment,
                             k.key == where.key,
                         )
-                        .values(revision=revision, deleted=value is None)
+                        .values(
+                            revision=revision,
+                            deleted=value is None,
+                            **({"compacted_revision": removed} if removed else {}),
+                        )
                     )
         except (DBAPIError, OSError) as exc:
             raise _unavailable(exc) from exc
         return WriteResult(change, int(state.revision) if state is not None else 0)
+
+    async def _compact(self, connection: AsyncConnection, where: KeyFilter) -> int:
+        """Removes the key's revisions beyond the newest kept; the newest removed one, or 0.
+
+        Runs in the writer's transaction, so a key's history never exceeds the bound by more
+        than the write in flight, and replicas need no compaction job of their own.
+        """
+        if not self._keep_revisions:
+            return 0
+        c = config_changes.c
+        same_key = (
+            c.tenant == where.tenant,
+            c.environment == where.environment,
+            c.key == where.key,
+        )
+        cut = (
+            await connection.execute(
+                sa.select(c.revision)
+                .where(*same_key)
+                .order_by(c.revision.desc())
+                .offset(self._keep_revisions)
+                .limit(1)
+            )
+        ).scalar()
+        if cut is None:
+            return 0
+        await connection.execute(sa.delete(config_changes).where(*same_key, c.revision <= cut))
+        return int(cut)
 
 
 def _next_change(
@@ -474,6 +605,21 @@ def _next_change(
 
 def _asdict(change: Change) -> dict[str, Any]:
     return {name: getattr(change, name) for name in Change.__slots__}
+
+
+def compacted_error(where: KeyFilter, revision: int, removed: int) -> OutOfRange:
+    """OUT_OF_RANGE for a read or watch needing history that compaction removed.
+
+    Like etcd's ErrCompacted: the caller lists the values again and watches from the revision
+    that listing returns.
+    """
+    selected = where.key if where.key is not None else f"{where.prefix}*"
+    return OutOfRange(
+        f"revision {revision} of {where.environment}/{selected} is compacted (history kept from "
+        f"after revision {removed}); list the values again and watch from that revision",
+        reason="REVISION_COMPACTED",
+        info={"compacted_revision": str(removed), "action": "relist"},
+    )
 
 
 def _future(revision: int, head: int) -> OutOfRange:

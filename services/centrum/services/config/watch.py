@@ -7,6 +7,12 @@ watch subscribes first, notes the hub's position P at that moment, replays (curs
 database, then takes live changes from its subscription, skipping any at or below its cursor. A
 watch that falls too far behind is dropped by the hub and catches up from the database the same
 way. The database is the only source of truth; the hub only saves each watcher a query.
+
+History compaction (the last N revisions per key) can remove changes a watcher has not seen: a
+watch resuming below a selected key's compaction watermark, or whose replay raced a compaction,
+ends with OUT_OF_RANGE (REVISION_COMPACTED) and the client lists again. When the hub finds that
+rows were removed above its own position it cannot know whose, so every watcher catches up from
+the database, where that check is made per filter.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import structlog
 
 from centrum.interceptors.errors import CentrumError
 from centrum.services.config.fanout import Announcer
-from centrum.services.config.values import Change, KeyFilter, ValueStore
+from centrum.services.config.values import Change, KeyFilter, ValueStore, compacted_error
 
 __all__ = ["ChangeHub", "Progress", "Subscription", "watch"]
 
@@ -39,6 +45,8 @@ class Progress:
 class Subscription:
     """Live changes of one watcher, buffered up to a bound."""
 
+    __slots__ = ("_capacity", "_pending", "_waiter", "lagged", "start", "where")
+
     def __init__(self, where: KeyFilter, start: int, capacity: int) -> None:
         self.where = where
         self.start = start
@@ -47,31 +55,54 @@ class Subscription:
         """Set when the buffer overflowed: the watcher must catch up from the database."""
         self._capacity = capacity
         self._pending: collections.deque[Change] = collections.deque()
-        self._ready = asyncio.Event()
+        self._waiter: asyncio.Future[bool] | None = None
 
     def push(self, change: Change) -> None:
         """Buffers a change, or marks the subscription lagged when the buffer is full."""
         if self.lagged:
             return
         if len(self._pending) >= self._capacity:
-            self.lagged = True
-            self._pending.clear()
-        else:
-            self._pending.append(change)
-        self._ready.set()
+            self.overflow()
+            return
+        self._pending.append(change)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
+
+    def overflow(self) -> None:
+        """Marks the subscription lagged: the watcher catches up from the database."""
+        self.lagged = True
+        self._pending.clear()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(True)
 
     def pop(self) -> Change | None:
         """The oldest buffered change, or None."""
         if self._pending:
             return self._pending.popleft()
-        self._ready.clear()
         return None
 
     async def wait(self, timeout: float) -> bool:  # noqa: ASYNC109 - the idle interval
         """Waits up to `timeout` seconds for a change; tells whether one (or a lag) arrived."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._ready.wait(), timeout)
-        return self._ready.is_set()
+        if self._pending or self.lagged:
+            return True
+        # One bare future and one timer per wait: a change wakes exactly the watcher's own task
+        # (asyncio.wait_for would start a task per wait and take two more loop turns per change).
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[bool] = loop.create_future()
+        timer = loop.call_later(timeout, _expire, waiter)
+        self._waiter = waiter
+        try:
+            return await waiter
+        finally:
+            self._waiter = None
+            timer.cancel()
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class ChangeHub:
@@ -94,6 +125,7 @@ class ChangeHub:
         self._tasks: list[asyncio.Task[None]] = []
         self.position = 0
         """The revision up to which every change was handed to the subscriptions."""
+        self._compaction_seen = 0
 
     async def start(self) -> None:
         """Starts reading from the store's current head."""
@@ -156,9 +188,16 @@ class ChangeHub:
 
     async def _drain(self) -> None:
         while True:
-            changes = await self._store.changes(self.position, _BATCH)
+            changes, removed = await self._store.changes_for_hub(self.position, _BATCH)
             # No await between here and the position update: a subscription taken in between
             # cannot be handed a change it will also replay.
+            if removed > max(self.position, self._compaction_seen):
+                self._compaction_seen = removed
+                # Compaction may have removed changes before they were read here: every watcher
+                # catches up from the database, where it learns whether its keys lost any.
+                for group in self._subscriptions.values():
+                    for subscription in group:
+                        subscription.overflow()
             for change in changes:
                 for subscription in list(
                     self._subscriptions.get((change.tenant, change.environment), ())
@@ -184,10 +223,13 @@ async def watch(
     subscription = hub.subscribe(where)
     try:
         cursor = await store.head() if start_revision == 0 else start_revision - 1
+        if start_revision:
+            await _ensure_kept(store, where, cursor)
         yield Progress(cursor)
         while True:
             # Replay from the database everything the subscription will not carry.
             upto = subscription.start
+            replayed_from = cursor
             while cursor < upto:
                 batch = await store.changes(cursor, _BATCH, where=where, upto=upto)
                 for change in batch:
@@ -195,6 +237,9 @@ async def watch(
                     cursor = change.revision
                 if len(batch) < _BATCH:
                     cursor = upto
+            if replayed_from < upto:
+                # Compaction may have removed rows while they were being read.
+                await _ensure_kept(store, where, replayed_from)
             # Then live changes, until the subscription lags behind.
             while not subscription.lagged:
                 live = subscription.pop()
@@ -211,3 +256,10 @@ async def watch(
             subscription = hub.subscribe(where)
     finally:
         hub.unsubscribe(subscription)
+
+
+async def _ensure_kept(store: ValueStore, where: KeyFilter, cursor: int) -> None:
+    """Raises REVISION_COMPACTED unless every matching change after `cursor` is still stored."""
+    removed = await store.compacted(where)
+    if removed > cursor:
+        raise compacted_error(where, cursor + 1, removed)

@@ -45,7 +45,7 @@ def _secret_backend(context: ServiceContext) -> tuple[str, SecretBackend]:
 async def build(context: ServiceContext) -> ServiceBundle:
     """The servicers, validators, probes and change hub of the config service."""
     own = context.settings.config
-    store = ValueStore(context.engine)
+    store = ValueStore(context.engine, keep_revisions=own.history_revisions_per_key)
     announcer: Announcer = (
         RedisAnnouncer(context.redis, own.watch_channel)
         if context.redis is not None
