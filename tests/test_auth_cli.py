@@ -105,10 +105,12 @@ async def test_user_update_unlock_ends_a_lockout(admin: Admin) -> None:
 
 
 async def test_user_get_of_a_missing_user_fails_cleanly(admin: Admin) -> None:
-    """A missing user is one error line with the status, exit code 1, no traceback."""
+    """A missing user is one error line with the status, exit code 3 (not found), no
+    traceback, like every command group's."""
     result = await _cli(admin, "user", "get", "usr_missing")
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stderr.startswith("error: NOT_FOUND")
+    assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
-import grpc
 import typer
 from google.protobuf import duration_pb2, field_mask_pb2, json_format
-from google.rpc import error_details_pb2, status_pb2
 from rich.console import Console
 from rich.table import Table
 
-from centrum import sdk
 from centrum.auth.v1 import auth_admin_service_pb2 as admin_pb
 from centrum.auth.v1 import auth_service_pb2 as auth_pb
 from centrum.auth.v1 import principal_pb2
+from centrum.cli._common import DEFAULT_TARGET, ApiKey, AsJson, Target, Token, client, fail
 
 __all__ = ["app"]
 
@@ -41,36 +37,6 @@ app.add_typer(role_app, name="role")
 _out = Console()
 _err = Console(stderr=True)
 
-Target = Annotated[
-    str, typer.Option(envvar="CENTRUM_TARGET", help="host:port of the Centrum server.")
-]
-Token = Annotated[str | None, typer.Option(envvar="CENTRUM_TOKEN", help="Access token (bearer).")]
-ApiKey = Annotated[str | None, typer.Option(envvar="CENTRUM_API_KEY", help="API key.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-DEFAULT_TARGET = "127.0.0.1:50051"
-
-
-def _describe(error: grpc.RpcError) -> str:
-    call = cast(grpc.Call, error)
-    reason = ""
-    for key, value in call.trailing_metadata() or ():
-        if key == "grpc-status-details-bin" and isinstance(value, bytes):
-            for detail in status_pb2.Status.FromString(value).details:
-                info = error_details_pb2.ErrorInfo()
-                if detail.Unpack(info):
-                    reason = f" ({info.reason})"
-    return f"{call.code().name}: {call.details()}{reason}"
-
-
-@contextmanager
-def _client(target: str, token: str | None, api_key: str | None = None) -> Iterator[sdk.Client]:
-    try:
-        with sdk.connect(target, token=token, api_key=api_key) as connected:
-            yield connected
-    except grpc.RpcError as error:
-        _err.print(f"[bold red]error:[/] {_describe(error)}", markup=True, highlight=False)
-        raise typer.Exit(code=1) from None
-
 
 def _emit(message: Any, as_json: bool, rows: list[tuple[str, str]] | None = None) -> None:
     if as_json or rows is None:
@@ -90,8 +56,7 @@ def _kind(value: str) -> principal_pb2.PrincipalKind:
         "service-account": principal_pb2.PRINCIPAL_KIND_SERVICE_ACCOUNT,
     }
     if value not in kinds:
-        _err.print("[bold red]error:[/] kind must be 'user' or 'service-account'")
-        raise typer.Exit(code=2)
+        raise fail("kind must be 'user' or 'service-account'")
     return kinds[value]
 
 
@@ -104,8 +69,8 @@ def login(
     as_json: AsJson = False,
 ) -> None:
     """Logs in with a password; prints the access and refresh tokens."""
-    with _client(target, None) as client:
-        response = client.auth.Login(
+    with client(target, None) as centrum:
+        response = centrum.auth.Login(
             auth_pb.LoginRequest(tenant=tenant, username=username, password=password)
         )
     tokens = response.tokens
@@ -132,8 +97,8 @@ def token(
     as_json: AsJson = False,
 ) -> None:
     """Client credentials grant: prints an access token for a service account."""
-    with _client(target, None) as client:
-        response = client.auth.Token(
+    with client(target, None) as centrum:
+        response = centrum.auth.Token(
             auth_pb.TokenRequest(
                 client_id=client_id, client_secret=client_secret, scopes=scope or []
             )
@@ -151,8 +116,8 @@ def introspect(
     as_json: AsJson = False,
 ) -> None:
     """Reports whether a token is active and what it grants (RFC 7662)."""
-    with _client(target, None) as client:
-        response = client.auth.IntrospectToken(auth_pb.IntrospectTokenRequest(token=value))
+    with client(target, None) as centrum:
+        response = centrum.auth.IntrospectToken(auth_pb.IntrospectTokenRequest(token=value))
     _emit(
         response,
         as_json,
@@ -173,8 +138,8 @@ def revoke(
     token: Token = None,
 ) -> None:
     """Revokes a token or API key (RFC 7009)."""
-    with _client(target, token) as client:
-        client.auth.RevokeToken(auth_pb.RevokeTokenRequest(token=value))
+    with client(target, token) as centrum:
+        centrum.auth.RevokeToken(auth_pb.RevokeTokenRequest(token=value))
     _err.print("revoked")
 
 
@@ -186,33 +151,22 @@ def bootstrap(
     name: Annotated[str, typer.Option(help="Display name of the account.")] = "admin",
 ) -> None:
     """Creates an admin service account directly in the database; prints its secret once."""
+    from centrum.cli.bootstrap import initialise_admin
     from centrum.cli.main import load_settings
-    from centrum.interceptors.credentials import MemoryRevocations
     from centrum.services.auth import bootstrap as boot
-    from centrum.services.auth.wiring import open_domain
-    from centrum.services.db import create_engine, migrate
-    from centrum.services.keys import MasterKey
+    from centrum.services.db import migrate
 
     settings = load_settings()
 
-    async def run() -> boot.BootstrapCredentials:
+    async def run() -> boot.BootstrapCredentials | None:
         migrate(settings.sqlalchemy_url)
-        engine = create_engine(settings.sqlalchemy_url)
-        try:
-            settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            domain = await open_domain(
-                settings,
-                engine,
-                MasterKey.load_or_create(settings.master_key_path),
-                MemoryRevocations(),
-            )
-            return await boot.create_admin(
-                domain.directory, tenant or settings.auth.operator_tenant, name
-            )
-        finally:
-            await engine.dispose()
+        return await initialise_admin(
+            settings, tenant or settings.auth.operator_tenant, name, force=True
+        )
 
-    boot.announce(asyncio.run(run()), None)
+    created = asyncio.run(run())
+    assert created is not None, "force=True always creates an account"
+    boot.announce(created, None)
 
 
 @apikey_app.command("create")
@@ -229,8 +183,8 @@ def apikey_create(
     request = auth_pb.CreateApiKeyRequest(name=name, scopes=scope)
     if ttl_days is not None:
         request.ttl.CopyFrom(duration_pb2.Duration(seconds=int(ttl_days * 86400)))
-    with _client(target, token, api_key) as client:
-        response = client.auth.CreateApiKey(request)
+    with client(target, token, api_key) as centrum:
+        response = centrum.auth.CreateApiKey(request)
     _emit(
         response,
         as_json,
@@ -251,8 +205,8 @@ def apikey_list(
     as_json: AsJson = False,
 ) -> None:
     """Lists API keys (never their secrets)."""
-    with _client(target, token, api_key) as client:
-        response = client.auth.ListApiKeys(auth_pb.ListApiKeysRequest(all_owners=all_owners))
+    with client(target, token, api_key) as centrum:
+        response = centrum.auth.ListApiKeys(auth_pb.ListApiKeysRequest(all_owners=all_owners))
     if as_json:
         _emit(response, True)
         return
@@ -270,8 +224,8 @@ def apikey_revoke(
     api_key: ApiKey = None,
 ) -> None:
     """Revokes an API key on every replica."""
-    with _client(target, token, api_key) as client:
-        client.auth.RevokeApiKey(auth_pb.RevokeApiKeyRequest(api_key_id=key_id))
+    with client(target, token, api_key) as centrum:
+        centrum.auth.RevokeApiKey(auth_pb.RevokeApiKeyRequest(api_key_id=key_id))
     _err.print("revoked")
 
 
@@ -286,8 +240,8 @@ def user_create(
     as_json: AsJson = False,
 ) -> None:
     """Creates a user."""
-    with _client(target, token) as client:
-        response = client.auth_admin.CreateUser(
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.CreateUser(
             admin_pb.CreateUserRequest(
                 user=principal_pb2.User(username=username, email=email),
                 password=password,
@@ -305,8 +259,8 @@ def user_list(
     as_json: AsJson = False,
 ) -> None:
     """Lists users."""
-    with _client(target, token) as client:
-        response = client.auth_admin.ListUsers(
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.ListUsers(
             admin_pb.ListUsersRequest(query=query, include_disabled=True)
         )
     if as_json:
@@ -341,8 +295,8 @@ def user_get(
     as_json: AsJson = False,
 ) -> None:
     """Shows one user (never a password hash)."""
-    with _client(target, token) as client:
-        response = client.auth_admin.GetUser(admin_pb.GetUserRequest(user_id=user_id))
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.GetUser(admin_pb.GetUserRequest(user_id=user_id))
     _emit(response, as_json, _user_rows(response.user))
 
 
@@ -354,10 +308,9 @@ def _update_user(
     as_json: bool,
 ) -> None:
     if not paths:
-        _err.print("[bold red]error:[/] nothing to change: pass at least one option")
-        raise typer.Exit(code=2)
-    with _client(target, token) as client:
-        response = client.auth_admin.UpdateUser(
+        raise fail("nothing to change: pass at least one option")
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.UpdateUser(
             admin_pb.UpdateUserRequest(user=user, update_mask=field_mask_pb2.FieldMask(paths=paths))
         )
     _emit(response, as_json, _user_rows(response.user))
@@ -411,8 +364,8 @@ def user_delete(
     token: Token = None,
 ) -> None:
     """Deletes a user and revokes its credentials."""
-    with _client(target, token) as client:
-        client.auth_admin.DeleteUser(admin_pb.DeleteUserRequest(user_id=user_id))
+    with client(target, token) as centrum:
+        centrum.auth_admin.DeleteUser(admin_pb.DeleteUserRequest(user_id=user_id))
     _err.print("deleted")
 
 
@@ -424,8 +377,8 @@ def user_set_password(
     token: Token = None,
 ) -> None:
     """Sets a user's password (ends its sessions)."""
-    with _client(target, token) as client:
-        client.auth_admin.SetUserPassword(
+    with client(target, token) as centrum:
+        centrum.auth_admin.SetUserPassword(
             admin_pb.SetUserPasswordRequest(user_id=user_id, password=password)
         )
     _err.print("password set")
@@ -440,8 +393,8 @@ def role_create(
     as_json: AsJson = False,
 ) -> None:
     """Creates a role."""
-    with _client(target, token) as client:
-        response = client.auth_admin.CreateRole(
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.CreateRole(
             admin_pb.CreateRoleRequest(role=principal_pb2.Role(name=name, scopes=scope))
         )
     _emit(response, as_json, [("id", response.role.id), ("name", response.role.name)])
@@ -452,8 +405,8 @@ def role_list(
     target: Target = DEFAULT_TARGET, token: Token = None, as_json: AsJson = False
 ) -> None:
     """Lists roles."""
-    with _client(target, token) as client:
-        response = client.auth_admin.ListRoles(admin_pb.ListRolesRequest())
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.ListRoles(admin_pb.ListRolesRequest())
     if as_json:
         _emit(response, True)
         return
@@ -474,8 +427,8 @@ def role_delete(
     token: Token = None,
 ) -> None:
     """Deletes a role; refused while it is assigned unless --force."""
-    with _client(target, token) as client:
-        client.auth_admin.DeleteRole(
+    with client(target, token) as centrum:
+        centrum.auth_admin.DeleteRole(
             admin_pb.DeleteRoleRequest(role_id=role_id, etag=etag, force=force)
         )
     _err.print("deleted")
@@ -491,8 +444,8 @@ def role_assign(
 ) -> None:
     """Assigns a role to a user or service account."""
     ref = principal_pb2.PrincipalRef(kind=_kind(kind), id=principal_id)
-    with _client(target, token) as client:
-        response = client.auth_admin.AssignRole(
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.AssignRole(
             admin_pb.AssignRoleRequest(role_id=role_id, principal=ref)
         )
     _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))
@@ -508,8 +461,8 @@ def role_unassign(
 ) -> None:
     """Removes a role from a user or service account."""
     ref = principal_pb2.PrincipalRef(kind=_kind(kind), id=principal_id)
-    with _client(target, token) as client:
-        response = client.auth_admin.UnassignRole(
+    with client(target, token) as centrum:
+        response = centrum.auth_admin.UnassignRole(
             admin_pb.UnassignRoleRequest(role_id=role_id, principal=ref)
         )
     _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))
