@@ -5,14 +5,17 @@ Issue 7 acceptance: a 256 MiB object (``--size-mib``) is
 * ``boto3``: put with ``put_object`` (one request, the body held in client memory) and read
   back with ``get_object`` streamed in 1 MiB reads, straight to the moto_server;
 * ``centrum``: streamed through ``StorageService/Upload`` (1 MiB chunks) and ``Download`` of a
-  Centrum server subprocess storing into the same moto_server (multipart, 8 MiB parts, 2 in
-  flight), once with encryption off and once with encryption on (AES-256-GCM segments).
+  Centrum server subprocess storing into the same moto_server (defaults: one PUT streamed from
+  the upload, since the size is known and below ``s3_multipart_threshold_bytes``), once with
+  encryption off and once with encryption on (AES-256-GCM segments). ``--multipart`` lowers
+  the threshold so the same object goes up in 8 MiB parts, 2 in flight, instead.
 
 The moto_server, each Centrum server and the client (this process) are separate processes. The
 figures are MB/s (10^6 bytes) medians over ``--rounds`` rounds, and ratios centrum/boto3 of the
 same round's medians. The server's peak RSS growth over the run is reported too.
 
-Usage: ``.venv/bin/python bench/bench_storage.py [--size-mib 256] [--rounds 2]``; ~1-2 min.
+Usage: ``.venv/bin/python bench/bench_storage.py [--size-mib 256] [--rounds 2] [--multipart]``;
+~1-2 min.
 Prints one JSON line.
 """
 
@@ -134,7 +137,7 @@ def _centrum_round(stub: Any, metadata: Any, size: int, key: str) -> tuple[float
 
 
 def _start_server(
-    workdir: Path, endpoint: str, encryption: bool, mint: TokenMint
+    workdir: Path, endpoint: str, encryption: bool, mint: TokenMint, multipart: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     settings = {
@@ -147,7 +150,10 @@ def _start_server(
         "s3_access_key_id": "testing",
         "s3_secret_access_key": "testing",
         "s3_bucket_prefix": f"bench-{'enc' if encryption else 'plain'}-",
-        "storage": {"encryption": encryption},
+        "storage": {
+            "encryption": encryption,
+            **({"s3_multipart_threshold_bytes": 5 * MIB} if multipart else {}),
+        },
         "rate_limits": {
             "storage.upload": {"disabled": True},
             "storage.download": {"disabled": True},
@@ -174,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--multipart", action="store_true", help="multipart uploads to S3")
     args = parser.parse_args()
     size = args.size_mib * MIB
     workdir = Path(tempfile.mkdtemp(prefix="bench-storage-"))
@@ -188,7 +195,12 @@ def main() -> None:
     endpoint = f"http://127.0.0.1:{moto_port}"
     mint = TokenMint()
     metadata = (("authorization", f"Bearer {mint.token(scopes=['storage.admin'], ttl_s=3600)}"),)
-    results: dict[str, Any] = {"bench": "storage", "size_mib": args.size_mib, "rounds": args.rounds}
+    results: dict[str, Any] = {
+        "bench": "storage",
+        "size_mib": args.size_mib,
+        "rounds": args.rounds,
+        "s3_upload": "multipart" if args.multipart else "streamed put",
+    }
     servers: list[subprocess.Popen[bytes]] = [moto]
     try:
         s3 = _s3(endpoint)
@@ -196,7 +208,7 @@ def main() -> None:
         rows: dict[str, list[tuple[float, float]]] = {"boto3": [], "plain": [], "encrypted": []}
         channels = {}
         for mode, encryption in (("plain", False), ("encrypted", True)):
-            process, port = _start_server(workdir, endpoint, encryption, mint)
+            process, port = _start_server(workdir, endpoint, encryption, mint, args.multipart)
             servers.append(process)
             channel = grpc.insecure_channel(
                 f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", 8 * MIB)]

@@ -1,8 +1,10 @@
-"""Streaming in bounded memory: 256 MiB up and down through a server subprocess.
+"""Streaming in bounded memory: 1 GiB up and down through a server subprocess.
 
-The server runs in its own process (embedded backends, encryption on) so its resident set can be
-read from /proc: the peak (VmHWM) after the transfers may exceed the resident set before them by
-less than 100 MiB, far below the object's size.
+The server runs in its own process (embedded database, encryption on, the local disk or S3 on
+moto_server) so its resident set can be read from /proc: the peak (VmHWM) after the transfers may
+exceed the resident set before them by less than 100 MiB, a tenth of the object's size. The
+client generates the bytes as it sends them and hashes both directions, so the content is
+verified without either side holding the object.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from test_storage_kit import ALL_SCOPES, pattern_chunks
 
 from centrum.storage.v1 import storage_service_pb2 as pb
 from centrum.storage.v1 import storage_service_pb2_grpc
-from harness.backends import ManagedProcess, free_port
+from harness.backends import ManagedProcess, S3Target, free_port
 from harness.centrum import bearer
 from harness.tokens import TokenMint
 
-SIZE = 256 * 1024 * 1024
+SIZE = 1024 * 1024 * 1024
 MIB = 1024 * 1024
 TESTS = Path(__file__).resolve().parent
 
@@ -59,11 +61,13 @@ def _serving(port: int, token: str) -> bool:
     return True
 
 
-@pytest.fixture
-def server(tmp_path: Path, token_mint: TokenMint) -> Iterator[tuple[int, int, str]]:
-    """A storage server subprocess: (pid, port, token)."""
+@pytest.fixture(params=["local", "s3"])
+def server(
+    request: pytest.FixtureRequest, tmp_path: Path, token_mint: TokenMint
+) -> Iterator[tuple[int, int, str]]:
+    """A storage server subprocess on the local disk or on S3: (pid, port, token)."""
     port = free_port()
-    settings = {
+    settings: dict[str, object] = {
         "data_dir": str(tmp_path / "data"),
         "listen": f"127.0.0.1:{port}",
         "services": ["storage", "audit"],
@@ -74,6 +78,17 @@ def server(tmp_path: Path, token_mint: TokenMint) -> Iterator[tuple[int, int, st
             "storage.download": {"disabled": True},
         },
     }
+    if request.param == "s3":
+        target: S3Target = request.getfixturevalue("s3_endpoint")
+        settings |= {
+            "s3_endpoint_url": target.endpoint_url,
+            "s3_region": target.region,
+            "s3_access_key_id": target.access_key,
+            "s3_secret_access_key": target.secret_key,
+            "s3_bucket_prefix": f"mem-{port}-",
+            # moto_server assembles the 1 GiB object in one slow call when the upload completes.
+            "storage": {"s3_read_timeout_s": 300.0},
+        }
     process = ManagedProcess(
         "storage-server",
         [
@@ -97,8 +112,8 @@ def server(tmp_path: Path, token_mint: TokenMint) -> Iterator[tuple[int, int, st
         process.stop()
 
 
-def test_256_mib_streams_up_and_down_in_bounded_server_memory(server: tuple[int, int, str]) -> None:
-    """Uploading and downloading 256 MiB (encrypted) grows the server's peak RSS < 100 MiB."""
+def test_1_gib_streams_up_and_down_in_bounded_server_memory(server: tuple[int, int, str]) -> None:
+    """Uploading and downloading 1 GiB (encrypted) grows the server's peak RSS < 100 MiB."""
     pid, port, token = server
     metadata = bearer(token)
     with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
@@ -131,5 +146,7 @@ def test_256_mib_streams_up_and_down_in_bounded_server_memory(server: tuple[int,
                 received.update(message.chunk)
                 total += len(message.chunk)
         assert total == SIZE and received.hexdigest() == sent.hexdigest()
-    growth_mib = (_kib(pid, "VmHWM") - baseline_kib) / 1024
+        growth_mib = (_kib(pid, "VmHWM") - baseline_kib) / 1024
+        # Frees the emulator's copy too (moto_server lives for the whole session).
+        stub.DeleteObject(pb.DeleteObjectRequest(bucket="big", key="blob.bin"), metadata=metadata)
     assert growth_mib < 100, f"server peak RSS grew by {growth_mib:.0f} MiB"

@@ -1,21 +1,26 @@
 """StorageService on S3 (moto_server) and with Vault transit (OpenBao) wrapping data keys.
 
-Pins: bytes in S3 are ciphertext, multipart uploads of large objects, ranged reads, interrupted
-uploads leave no object nor multipart upload, S3 down -> UNAVAILABLE with RetryInfo, presigned
-GETs of unencrypted objects, and KEK rotation that rewraps data keys without touching bytes.
+Pins: bytes in S3 are ciphertext, large objects go up in parts or as one streamed PUT, ranged
+reads, interrupted uploads leave no object nor multipart upload, S3 down -> UNAVAILABLE with
+RetryInfo, presigned GETs of unencrypted objects, and KEK rotation that rewraps data keys
+without touching bytes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
+import pytest
 from google.rpc import error_details_pb2
 from test_storage_kit import (
+    ALL_SCOPES,
     Client,
     app_objects,
     eventually,
@@ -23,11 +28,12 @@ from test_storage_kit import (
     rpc_error,
 )
 
-from centrum.storage.v1 import object_pb2
+from centrum.server import CentrumApp
+from centrum.storage.v1 import object_pb2, storage_service_pb2_grpc
 from centrum.storage.v1 import storage_service_pb2 as pb
 from harness._s3 import answers_http, moto_process
-from harness.backends import OpenBaoTarget, S3Target
-from harness.centrum import StartCentrum, channel
+from harness.backends import ManagedProcess, OpenBaoTarget, S3Target
+from harness.centrum import StartCentrum, bearer, channel
 from harness.echo_client import detail
 from harness.tokens import TokenMint
 
@@ -55,18 +61,30 @@ def stored_objects(target: S3Target, prefix: str) -> list[tuple[str, str]]:
     return found
 
 
-async def test_large_object_is_multipart_ciphertext_in_s3_with_ranged_reads(
-    start_centrum: StartCentrum, token_mint: TokenMint, s3_endpoint: S3Target
+MIB = 1024 * 1024
+# Stored sizes from which uploads go multipart: parts of 5 MiB, or one streamed PUT below 5 GiB.
+UPLOAD_MODES = pytest.mark.parametrize(
+    "multipart_from", [5 * MIB, 5 * 1024 * MIB], ids=["multipart", "streamed"]
+)
+
+
+@UPLOAD_MODES
+async def test_large_object_is_ciphertext_in_s3_with_ranged_reads(
+    start_centrum: StartCentrum, token_mint: TokenMint, s3_endpoint: S3Target, multipart_from: int
 ) -> None:
-    """A 12 MiB object goes up in parts, lands as ciphertext, and ranges decrypt correctly."""
-    app = await start_centrum(**s3_settings(s3_endpoint, "ct-enc-"))
+    """A 12 MiB object, sent in parts or streamed in one PUT, lands as ciphertext, and ranges
+    decrypt correctly."""
+    prefix = f"ct-enc-{'m' if multipart_from < 64 * MIB else 's'}-"
+    app = await start_centrum(
+        **s3_settings(s3_endpoint, prefix, s3_multipart_threshold_bytes=multipart_from)
+    )
     data = pattern(12 * 1024 * 1024 + 123, seed=7)
     async with channel(app) as ch:
         c = Client.of(ch, token_mint)
         await c.bucket("media")
         stored = (await c.put("media", "big.bin", data, chunk=1024 * 1024)).object
         assert stored.sha256 == hashlib.sha256(data).hexdigest()
-        ((bucket, key),) = stored_objects(s3_endpoint, "ct-enc-")
+        ((bucket, key),) = stored_objects(s3_endpoint, prefix)
         raw = s3_endpoint.client().get_object(Bucket=bucket, Key=key)["Body"].read()
         assert len(raw) > len(data) and data[:4096] not in raw and data[-4096:] not in raw
         assert await c.get("media", "big.bin") == data
@@ -80,16 +98,21 @@ async def test_large_object_is_multipart_ciphertext_in_s3_with_ranged_reads(
             assert await c.get("media", "big.bin", offset, length) == expected
 
 
+@UPLOAD_MODES
 async def test_interrupted_s3_upload_leaves_no_object_or_parts(
-    start_centrum: StartCentrum, token_mint: TokenMint, s3_endpoint: S3Target
+    start_centrum: StartCentrum, token_mint: TokenMint, s3_endpoint: S3Target, multipart_from: int
 ) -> None:
-    """Cancelling after parts were uploaded aborts the multipart upload; nothing is listed."""
-    app = await start_centrum(**s3_settings(s3_endpoint, "ct-cut-"))
+    """Cancelling after 12 MiB were sent aborts the multipart upload (or cuts the streamed PUT);
+    nothing is listed."""
+    prefix = f"ct-cut-{'m' if multipart_from < 64 * MIB else 's'}-"
+    app = await start_centrum(
+        **s3_settings(s3_endpoint, prefix, s3_multipart_threshold_bytes=multipart_from)
+    )
     async with channel(app) as ch:
         c = Client.of(ch, token_mint)
         await c.bucket("media")
         await c.put("media", "seed.txt", b"seed", "text/plain")  # creates the tenant's S3 bucket
-        ((bucket, _),) = stored_objects(s3_endpoint, "ct-cut-")
+        ((bucket, _),) = stored_objects(s3_endpoint, prefix)
         s3 = s3_endpoint.client()
         sent = asyncio.Event()
 
@@ -109,22 +132,27 @@ async def test_interrupted_s3_upload_leaves_no_object_or_parts(
 
         call = c.stub.Upload(stalled(), metadata=c.metadata)
         await sent.wait()
-        await eventually(
-            lambda: bool(s3.list_multipart_uploads(Bucket=bucket).get("Uploads")),
-            "a multipart upload",
-        )
+        if multipart_from < 64 * MIB:
+            await eventually(
+                lambda: bool(s3.list_multipart_uploads(Bucket=bucket).get("Uploads")),
+                "a multipart upload",
+            )
+        else:
+            await eventually(lambda: bool(app_objects(app).in_use), "the upload under way")
         call.cancel()
         await eventually(
             lambda: not s3.list_multipart_uploads(Bucket=bucket).get("Uploads"), "multipart aborted"
         )
         assert (await rpc_error(c.stat("media", "cut.bin"))).code() == grpc.StatusCode.NOT_FOUND
-        assert len(stored_objects(s3_endpoint, "ct-cut-")) == 1
+        assert len(stored_objects(s3_endpoint, prefix)) == 1
 
 
-async def test_s3_down_is_unavailable_with_retry_info(
+@pytest.fixture
+async def stoppable_s3(
     start_centrum: StartCentrum, token_mint: TokenMint, tmp_path: Path
-) -> None:
-    """With its moto_server stopped, uploads and downloads end UNAVAILABLE with RetryInfo."""
+) -> AsyncIterator[tuple[CentrumApp, ManagedProcess]]:
+    """A server on its own moto_server (which the test may stop), with bucket "media" holding
+    "a.txt"; short S3 timeouts."""
     process, target, port = moto_process(tmp_path)
     process.start()
     try:
@@ -136,14 +164,70 @@ async def test_s3_down_is_unavailable_with_retry_info(
             c = Client.of(ch, token_mint)
             await c.bucket("media")
             await c.put("media", "a.txt", b"before", "text/plain")
-            process.stop()
-            for call in (c.put("media", "b.txt", b"after", "text/plain"), c.get("media", "a.txt")):
-                error = await rpc_error(call)
-                assert error.code() == grpc.StatusCode.UNAVAILABLE
-                assert detail(error, error_details_pb2.RetryInfo).retry_delay.seconds >= 1
-            assert (await rpc_error(c.stat("media", "b.txt"))).code() == grpc.StatusCode.NOT_FOUND
+        yield app, process
     finally:
         process.stop()
+
+
+async def test_s3_down_is_unavailable_with_retry_info(
+    stoppable_s3: tuple[CentrumApp, ManagedProcess], token_mint: TokenMint
+) -> None:
+    """With its moto_server stopped, uploads and downloads end UNAVAILABLE with RetryInfo."""
+    app, process = stoppable_s3
+    async with channel(app) as ch:
+        c = Client.of(ch, token_mint)
+        process.stop()
+        for call in (c.put("media", "b.txt", b"after", "text/plain"), c.get("media", "a.txt")):
+            error = await rpc_error(call)
+            assert error.code() == grpc.StatusCode.UNAVAILABLE
+            assert detail(error, error_details_pb2.RetryInfo).retry_delay.seconds >= 1
+        assert (await rpc_error(c.stat("media", "b.txt"))).code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_s3_lost_during_a_streamed_put_is_unavailable(
+    stoppable_s3: tuple[CentrumApp, ManagedProcess], token_mint: TokenMint
+) -> None:
+    """moto_server stopping while a streamed PUT is under way ends the upload UNAVAILABLE with
+    RetryInfo (the upload does not hang on its full pipe), and no object appears."""
+    app, process = stoppable_s3
+    metadata = bearer(token_mint.token(subject="alice", tenant="acme", scopes=list(ALL_SCOPES)))
+    halfway, stopped = threading.Event(), threading.Event()
+
+    def requests() -> Iterator[pb.UploadRequest]:
+        yield pb.UploadRequest(
+            header=pb.UploadHeader(
+                bucket="media",
+                key="lost.bin",
+                content_type="application/octet-stream",
+                size_bytes=64 * MIB,
+            )
+        )
+        for index in range(64):
+            if index == 8:
+                halfway.set()
+                stopped.wait()
+            yield pb.UploadRequest(chunk=bytes([index]) * MIB)
+
+    def upload() -> Any:
+        # The blocking client reports the server's status even while it is still sending.
+        with grpc.insecure_channel(f"127.0.0.1:{app.port}") as sync_channel:
+            stub = storage_service_pb2_grpc.StorageServiceStub(sync_channel)
+            try:
+                stub.Upload(requests(), metadata=metadata, timeout=60)
+            except grpc.RpcError as exc:
+                return exc
+        raise AssertionError("the upload succeeded")
+
+    outcome = asyncio.ensure_future(asyncio.to_thread(upload))
+    await asyncio.to_thread(halfway.wait, 30)
+    process.stop()
+    stopped.set()
+    error = await outcome  # a grpc.Call, read like an AioRpcError
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert detail(error, error_details_pb2.RetryInfo).retry_delay.seconds >= 1
+    async with channel(app) as ch:
+        stat = Client.of(ch, token_mint).stat("media", "lost.bin")
+        assert (await rpc_error(stat)).code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_presigned_get_for_unencrypted_s3_objects(

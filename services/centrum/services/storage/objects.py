@@ -234,13 +234,15 @@ class Objects:
         self.public_url = public_url
         self._clock = clock
         self._retiring: set[asyncio.Task[None]] = set()
+        self.in_use: set[str] = set()
+        """Blobs being written, or replaced but still readable: the sweeper leaves them."""
 
     def _retire(self, tenant: str, blob_id: str) -> None:
         """Deletes an overwritten object's bytes after the grace period (see settings).
 
         A download reads the object's row, then its bytes; deleting replaced bytes at once
         made a download that raced an overwrite fail with DATA_LOSS. Bytes of a process that
-        stops within the grace period stay behind as unreferenced files.
+        stops within the grace period stay behind until the sweeper removes them.
         """
 
         async def later() -> None:
@@ -249,7 +251,10 @@ class Objects:
                 await self.blobs.delete(tenant, blob_id)
             except Exception as exc:  # a later sweep can remove them; never fail a caller
                 _log.warning("replaced object bytes not deleted", blob=blob_id, error=repr(exc))
+            finally:
+                self.in_use.discard(blob_id)
 
+        self.in_use.add(blob_id)
         task = asyncio.get_running_loop().create_task(later(), name=f"retire-{blob_id}")
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
@@ -589,6 +594,7 @@ class Objects:
                 "CONTENT_TYPE_MISMATCH",
             )
         blob_id = uuid.uuid4().hex
+        self.in_use.add(blob_id)
         writer: BlobWriter | None = None
         session: ScanSession | None = None
         committed = False
@@ -602,10 +608,15 @@ class Objects:
                     retry_after_s=2.0,
                 ) from exc
             encryption = await self._new_encryption(blob_id)
-            writer = await self.blobs.writer(principal.tenant, blob_id)
+            encryptor = encryption[0]
+            stored_size = (
+                spec.size_bytes
+                if encryptor is None
+                else ciphertext_size(spec.size_bytes, self._settings.segment_size)
+            )
+            writer = await self.blobs.writer(principal.tenant, blob_id, stored_size)
             digest = hashlib.sha256()
             received = 0
-            encryptor = encryption[0]
 
             async def consume(chunk: bytes) -> None:
                 nonlocal received
@@ -694,9 +705,12 @@ class Objects:
                     await self.blobs.delete(principal.tenant, replaced)
             return self._proto(ObjectRecord(values), principal.tenant)
         finally:
-            await asyncio.shield(
-                self._cleanup(principal.tenant, blob_id, writer, session, committed)
-            )
+            try:
+                await asyncio.shield(
+                    self._cleanup(principal.tenant, blob_id, writer, session, committed)
+                )
+            finally:
+                self.in_use.discard(blob_id)
 
     async def _cleanup(
         self,

@@ -65,9 +65,10 @@ class StorageServicer(storage_service_pb2_grpc.StorageServiceServicer):
                     raise _invalid(
                         "header", "only the first message may be a header", "HEADER_REPEATED"
                     )
-                if len(message.chunk) > MAX_CHUNK_BYTES:
+                chunk = message.chunk  # each read of a bytes field copies it
+                if len(chunk) > MAX_CHUNK_BYTES:
                     raise _invalid("chunk", f"chunks are at most {MAX_CHUNK_BYTES} bytes")
-                yield message.chunk
+                yield chunk
 
         spec = UploadSpec(
             bucket=header.bucket,

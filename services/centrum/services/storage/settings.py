@@ -53,6 +53,11 @@ class StorageSettings(BaseModel):
     # S3 multipart part size (bytes) and parts uploaded concurrently per upload.
     s3_part_size: int = Field(default=8 * 1024 * 1024, ge=5 * 1024 * 1024)
     s3_concurrency: int = Field(default=2, ge=1, le=16)
+    # Objects of a known size from s3_part_size up to this many stored bytes go up as one PUT
+    # streamed from the upload; larger ones as multipart uploads (S3 caps one PUT at 5 GiB).
+    s3_multipart_threshold_bytes: int = Field(
+        default=5 * 1024**3, ge=5 * 1024 * 1024, le=5 * 1024**3
+    )
     # Seconds an S3 call may take to connect / to answer before the store counts as down.
     s3_connect_timeout_s: float = Field(default=2.0, gt=0)
     s3_read_timeout_s: float = Field(default=30.0, gt=0)
@@ -72,3 +77,9 @@ class StorageSettings(BaseModel):
     # Seconds the bytes of an overwritten object stay readable, so that downloads which began
     # on the old version finish; 0 deletes them at once.
     replaced_blob_grace_s: float = Field(default=60.0, ge=0)
+    # Seconds between sweeps of the blob store for orphan bytes (unreferenced for the grace
+    # period above) and abandoned uploads; 0 turns the sweeper off.
+    sweep_interval_s: float = Field(default=300.0, ge=0)
+    # Seconds after which an unfinished upload no process of this server is still writing (a
+    # temp file, an S3 multipart upload) counts as abandoned and is removed by the sweeper.
+    stale_upload_s: float = Field(default=24 * 3600.0, ge=0)

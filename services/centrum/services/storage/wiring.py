@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Sequence
 
 from google.protobuf import message
 
 from centrum.interceptors.errors import FieldViolation
 from centrum.services.runtime import Probe, ServiceBundle, ServiceContext
+from centrum.services.storage.allocator import pin_mmap_threshold
 from centrum.services.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
 from centrum.services.storage.buckets import Buckets
 from centrum.services.storage.httpd import ObjectHttpEndpoint
@@ -17,6 +20,7 @@ from centrum.services.storage.objects import Objects
 from centrum.services.storage.scanning import ClamdScanner, EicarScanner, NoScanner, Scanner
 from centrum.services.storage.servicer import StorageServicer
 from centrum.services.storage.signing import UrlSigner, load_signing_key
+from centrum.services.storage.sweeper import BlobSweeper
 
 __all__ = ["build"]
 
@@ -42,6 +46,7 @@ def _blob_store(context: ServiceContext) -> BlobStore:
             concurrency=storage.s3_concurrency,
             connect_timeout_s=storage.s3_connect_timeout_s,
             read_timeout_s=storage.s3_read_timeout_s,
+            multipart_threshold=storage.s3_multipart_threshold_bytes,
         )
     return LocalBlobStore(storage.local_root or context.data_dir / "objects")
 
@@ -79,10 +84,12 @@ def _key_validator(field: str = "key") -> object:
 async def build(context: ServiceContext) -> ServiceBundle:
     """The storage service's servicer, validators and probes.
 
-    Nothing here waits on a backend; the start hook creates the transit key when missing, loads
-    the URL signing key and opens the HTTP endpoint once the server is up.
+    Nothing here waits on a backend; the start hook creates the transit key when missing,
+    starts the sweeper, loads the URL signing key and opens the HTTP endpoint once the server
+    is up.
     """
     settings = context.settings.storage
+    pin_mmap_threshold()
     blobs = _blob_store(context)
     buckets = Buckets(context.engine, settings)
     scanner = _scanner(context)
@@ -98,6 +105,14 @@ async def build(context: ServiceContext) -> ServiceBundle:
         audit=context.audit,
     )
     servicer = StorageServicer(buckets, objects, signer=None)
+    sweeper = BlobSweeper(
+        engine=context.engine,
+        blobs=blobs,
+        grace_s=settings.replaced_blob_grace_s,
+        stale_upload_s=settings.stale_upload_s,
+        in_use=lambda: objects.in_use,
+    )
+    tasks: list[asyncio.Task[None]] = []
     endpoints: list[ObjectHttpEndpoint] = []
     probes: list[tuple[str, Probe]] = [("object_store", blobs.ping)]
     if isinstance(scanner, ClamdScanner):
@@ -106,6 +121,10 @@ async def build(context: ServiceContext) -> ServiceBundle:
     async def start() -> None:
         if isinstance(wrapper, TransitKeyWrapper):
             await wrapper.ensure_key()
+        if settings.sweep_interval_s:
+            tasks.append(
+                asyncio.create_task(sweeper.run(settings.sweep_interval_s), name="storage-sweeper")
+            )
         if not settings.http_listen:
             return
         signer = UrlSigner(
@@ -121,6 +140,10 @@ async def build(context: ServiceContext) -> ServiceBundle:
         servicer.signer = signer
 
     async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for endpoint in endpoints:
             await endpoint.stop()
 
@@ -140,5 +163,5 @@ async def build(context: ServiceContext) -> ServiceBundle:
         probes=probes,
         start=start,
         stop=stop,
-        extra={"storage.objects": objects, "storage.http": endpoints},
+        extra={"storage.objects": objects, "storage.http": endpoints, "storage.sweeper": sweeper},
     )
