@@ -13,6 +13,7 @@ Fixtures:
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
@@ -82,7 +83,32 @@ async def start_centrum(tmp_path: Path, token_mint: TokenMint) -> AsyncIterator[
 
     yield start
     for app in reversed(started):
-        await app.stop(grace_s=0)
+        await stop_or_fail(app)
+
+
+STOP_TIMEOUT_S = 60.0
+
+
+def pending_task_stacks() -> str:
+    """The stack of every pending asyncio task of the running loop, for a hang's report."""
+    report = io.StringIO()
+    for task in asyncio.all_tasks():
+        report.write(f"--- {task.get_name()}: {task.get_coro()!r}\n")
+        task.print_stack(file=report)
+    return report.getvalue()
+
+
+async def stop_or_fail(app: CentrumApp) -> None:
+    """Stops `app`; a stop still pending after a minute fails the test with every task's stack
+    instead of hanging the suite."""
+    stopping = asyncio.ensure_future(app.stop(grace_s=0))
+    done, _ = await asyncio.wait({stopping}, timeout=STOP_TIMEOUT_S)
+    if stopping in done:
+        stopping.result()
+        return
+    stacks = pending_task_stacks()
+    stopping.cancel()
+    pytest.fail(f"the server did not stop within {STOP_TIMEOUT_S:.0f} s; pending tasks:\n{stacks}")
 
 
 @pytest.fixture
