@@ -212,3 +212,15 @@ async def test_deleting_the_account_frees_its_identity(mtls: MtlsDeployment) -> 
             metadata=mtls.admin,
         )
     assert list(again.service_account.certificate_identities) == [BILLING]
+
+
+async def test_the_spiffe_id_names_a_certificate_that_also_lists_dns_names(
+    mtls: MtlsDeployment,
+) -> None:
+    """A certificate listing a DNS name before its SPIFFE ID is authenticated by the SPIFFE ID,
+    not by the host name it shares with other workloads."""
+    account = await _bound_account(mtls, BILLING)
+    mtls.billing = mtls.ca.issue(
+        "billing-on-host", server=False, san_uri=BILLING, dns_names=["worker-7.internal"]
+    )
+    assert await _echo_as_billing(mtls) == (account.id, mtls.tenant)

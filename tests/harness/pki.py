@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,14 +46,25 @@ class CertificateAuthority:
         self.cert_file = directory / f"{name}-ca.pem"
         self.cert_file.write_bytes(self.cert.public_bytes(serialization.Encoding.PEM))
 
-    def issue(self, label: str, *, server: bool, san_uri: str | None = None) -> Issued:
-        """Issues a certificate for 127.0.0.1/localhost (server) or a SAN URI (client)."""
+    def issue(
+        self,
+        label: str,
+        *,
+        server: bool,
+        san_uri: str | None = None,
+        dns_names: Sequence[str] = (),
+    ) -> Issued:
+        """Issues a certificate for 127.0.0.1/localhost (server) or a SAN URI (client), a
+        client's listed after `dns_names`."""
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         names: list[x509.GeneralName] = (
             [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
             if server
-            else [x509.UniformResourceIdentifier(san_uri or f"spiffe://test/{label}")]
+            else [
+                *(x509.DNSName(name) for name in dns_names),
+                x509.UniformResourceIdentifier(san_uri or f"spiffe://test/{label}"),
+            ]
         )
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
         cert = (

@@ -29,7 +29,8 @@ class Credentials:
     bearer_token: str | None = None
     api_key: str | None = None
     peer_identity: str | None = None
-    """The identity of a verified TLS client certificate (SAN URI or DNS name, else CN)."""
+    """The identity of a verified TLS client certificate: its SPIFFE ID, else its first SAN,
+    else its CN."""
 
     @property
     def empty(self) -> bool:
@@ -67,11 +68,13 @@ def _peer_identity(context: ServicerContext) -> str | None:
     auth_context = context.auth_context()
     if not auth_context or b"ssl" not in auth_context.get("transport_security_type", ()):
         return None
-    for key in ("x509_subject_alternative_name", "x509_common_name"):
-        values = list(auth_context.get(key, ()))
-        if values:
-            return bytes(values[0]).decode()
-    return None
+    names = [bytes(v).decode() for v in auth_context.get("x509_subject_alternative_name", ())]
+    # A workload's SPIFFE ID names it wherever it sits in the certificate; DNS names beside it
+    # name hosts, which many workloads share.
+    spiffe = [name for name in names if name.startswith("spiffe://")]
+    common_names = [bytes(v).decode() for v in auth_context.get("x509_common_name", ())]
+    chosen = spiffe or names or common_names
+    return chosen[0] if chosen else None
 
 
 class AuthStep(Step):
