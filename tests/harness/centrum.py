@@ -94,7 +94,15 @@ def pending_task_stacks() -> str:
     report = io.StringIO()
     for task in asyncio.all_tasks():
         report.write(f"--- {task.get_name()}: {task.get_coro()!r}\n")
-        task.print_stack(file=report)
+        awaiting: Any = task.get_coro()
+        while awaiting is not None:  # down the chain of awaits, where the task really waits
+            frame = getattr(awaiting, "cr_frame", None) or getattr(awaiting, "gi_frame", None)
+            if frame is not None:
+                code = frame.f_code
+                report.write(f"  {code.co_filename}:{frame.f_lineno} in {code.co_name}\n")
+            awaiting = getattr(awaiting, "cr_await", None) or getattr(
+                awaiting, "gi_yieldfrom", None
+            )
     return report.getvalue()
 
 

@@ -9,6 +9,7 @@ import structlog
 from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2
 
+from centrum.interceptors.lifecycle import cancel_and_wait
 from centrum.services.runtime import Probe
 
 __all__ = ["HealthMonitor"]
@@ -60,9 +61,7 @@ class HealthMonitor:
 
     async def stop(self) -> None:
         """Stops probing and marks every service NOT_SERVING."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await cancel_and_wait(self._task)
         await self._servicer.enter_graceful_shutdown()
 
     async def _loop(self) -> None:
@@ -73,6 +72,7 @@ class HealthMonitor:
 
 async def _safe(probe: Probe) -> bool:
     try:
-        return await asyncio.wait_for(probe(), timeout=2.0)
+        async with asyncio.timeout(2.0):
+            return await probe()
     except Exception:
         return False

@@ -18,6 +18,8 @@ from typing import Protocol
 import redis.asyncio as redis
 import structlog
 
+from centrum.interceptors.lifecycle import cancel_and_wait
+
 __all__ = ["MemoryRevocations", "RedisRevocations", "RevocationChecker"]
 
 _log = structlog.get_logger("centrum.revocation")
@@ -82,10 +84,7 @@ class RedisRevocations(MemoryRevocations):
 
     async def close(self) -> None:
         """Stops following revocations."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def revoke(self, credential_id: str, expires_at: float) -> None:
         """Revokes a credential for every replica until `expires_at` (Unix time)."""

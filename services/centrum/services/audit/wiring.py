@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 
 import structlog
 
+from centrum.interceptors.lifecycle import cancel_and_wait
 from centrum.services.audit.export import S3Exporter, S3Settings
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.audit.servicer import AuditServicer, Wakeup
@@ -83,10 +83,7 @@ async def build(context: ServiceContext) -> ServiceBundle:
         task = asyncio.create_task(background(), name="audit-checkpointer")
 
     async def stop() -> None:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     return ServiceBundle(
         servicers={"centrum.audit.v1.AuditService": servicer},

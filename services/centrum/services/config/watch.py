@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import structlog
 
 from centrum.interceptors.errors import CentrumError
+from centrum.interceptors.lifecycle import cancel_and_wait
 from centrum.services.config.fanout import Announcer
 from centrum.services.config.values import Change, KeyFilter, ValueStore, compacted_error
 
@@ -141,10 +142,7 @@ class ChangeHub:
     async def stop(self) -> None:
         """Stops reading."""
         for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._tasks = []
 
     def wake(self) -> None:

@@ -15,6 +15,8 @@ from typing import Protocol
 import redis.asyncio as redis
 import structlog
 
+from centrum.interceptors.lifecycle import cancel_and_wait
+
 __all__ = ["ChangeNotifier", "Subscription", "Wakeups"]
 
 _log = structlog.get_logger("centrum.flags")
@@ -109,11 +111,8 @@ class ChangeNotifier:
 
     async def stop(self) -> None:
         """Stops listening."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _listen(self, client: redis.Redis) -> None:
         delay = 0.1

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 
 from google.protobuf import message
 
 from centrum.interceptors.errors import FieldViolation
+from centrum.interceptors.lifecycle import cancel_and_wait
 from centrum.services.runtime import Probe, ServiceBundle, ServiceContext
 from centrum.services.storage.allocator import pin_mmap_threshold
 from centrum.services.storage.blobs import BlobStore, LocalBlobStore, S3BlobStore
@@ -141,9 +141,7 @@ async def build(context: ServiceContext) -> ServiceBundle:
 
     async def stop() -> None:
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         for endpoint in endpoints:
             await endpoint.stop()
 
