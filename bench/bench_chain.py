@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import shlex
@@ -112,6 +113,8 @@ async def _serve_bare(port: int) -> None:
     pb2_grpc.add_EchoServiceServicer_to_server(echo.EchoServicer(), server)
     bound = server.add_insecure_port(f"127.0.0.1:{port}")
     await server.start()
+    gc.collect()  # the same start-up heap freeze as Centrum's, for a fair floor
+    gc.freeze()
     print(f"PORT {bound}", flush=True)
     await _wait_for_signal()
     await server.stop(1)
@@ -149,6 +152,7 @@ async def _serve_full(
     from centrum.interceptors.credentials import StaticKeySource
     from centrum.interceptors.logging import configure_logging
     from centrum.server import CentrumApp, ExtraService, Settings
+    from centrum.server.runner import freeze_startup_heap
     from centrum.server.settings import RateLimitSetting
     from support import echo
 
@@ -188,6 +192,7 @@ async def _serve_full(
         key_source=StaticKeySource(jwks),
     )
     bound = await app.start()
+    freeze_startup_heap()  # as `centrum serve` does once serving
     print(f"PORT {bound}", flush=True)
     await _wait_for_signal()
     await app.stop(grace_s=1)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import multiprocessing
 import statistics
@@ -222,6 +223,8 @@ async def _bare(args: argparse.Namespace) -> dict[str, Any]:
     server.add_generic_rpc_handlers((_BareWatch().handler(),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    gc.collect()  # the same start-up heap freeze as Centrum's, for a fair floor
+    gc.freeze()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             write = _writer(pb_grpc.ConfigServiceStub(channel), "-")
@@ -234,6 +237,7 @@ async def _bare(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _centrum(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
     from centrum.server import CentrumApp, Settings
+    from centrum.server.runner import freeze_startup_heap
     from centrum.server.settings import RateLimitSetting
     from harness.tokens import TokenMint
 
@@ -253,6 +257,7 @@ async def _centrum(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, 
         )
         app = CentrumApp(settings, key_source=mint.key_source())
         port = await app.start()
+        freeze_startup_heap()  # as `centrum serve` does once serving
         try:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
                 write = _writer(pb_grpc.ConfigServiceStub(channel), token)

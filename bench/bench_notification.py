@@ -43,6 +43,7 @@ from centrum.notification.v1 import notification_pb2 as pb  # noqa: E402
 from centrum.notification.v1 import notification_service_pb2 as ns  # noqa: E402
 from centrum.sdk.aio import connect  # noqa: E402
 from centrum.server.app import CentrumApp  # noqa: E402
+from centrum.server.runner import freeze_startup_heap  # noqa: E402
 from centrum.server.settings import Settings  # noqa: E402
 from centrum.services.notification.delivery import build_dispatcher  # noqa: E402
 from centrum.services.notification.ids import new_id  # noqa: E402
@@ -272,6 +273,7 @@ async def main(args: argparse.Namespace) -> None:
             mint = TokenMint()
             app = CentrumApp(_settings(Path(tmp), args, port), key_source=mint.key_source())
             await app.start()
+            freeze_startup_heap()  # as `centrum serve` does once serving
             try:
                 result: dict[str, Any] = {
                     "bench": "notification",
