@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 from types import SimpleNamespace
@@ -34,6 +35,26 @@ async def test_a_hanging_stop_gives_up_after_the_deadline() -> None:
     await app.started.wait()
     loop = asyncio.get_running_loop()
     try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(ShutdownTimeout):
+            await asyncio.wait_for(serving, timeout=10)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def test_a_serving_process_freezes_its_start_up_heap() -> None:
+    """Once the app serves, what start-up allocated is frozen out of the collector's walks."""
+    gc.unfreeze()
+    app = HangingApp()
+    serving = asyncio.create_task(serve_until_signalled(app, close_timeout_s=0.2))  # type: ignore[arg-type]
+    loop = asyncio.get_running_loop()
+    try:
+        await app.started.wait()
+        deadline = loop.time() + 10
+        while gc.get_freeze_count() == 0:
+            assert loop.time() < deadline, "the start-up heap was never frozen"
+            await asyncio.sleep(0)
         os.kill(os.getpid(), signal.SIGTERM)
         with pytest.raises(ShutdownTimeout):
             await asyncio.wait_for(serving, timeout=10)
