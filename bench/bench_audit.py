@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from centrum.audit.v1 import audit_pb2
+from centrum.server.runner import freeze_startup_heap
 from centrum.services.audit import merkle
 from centrum.services.audit.driver import DriverRunner
 from centrum.services.audit.log import SqlAuditLog, encode_event
@@ -192,6 +193,7 @@ async def _proofs_and_verify(directory: Path) -> dict[str, float]:
 
 
 async def main() -> None:
+    freeze_startup_heap()  # the store runs in a serving process, which has frozen its heap
     with tempfile.TemporaryDirectory() as directory:
         result = {"bench": "audit", "batch": BATCH, "events": EVENTS}
         for callers in (1, 2):
