@@ -19,6 +19,7 @@ from centrum.auth.v1 import (
 )
 from centrum.server import CentrumApp
 from harness.centrum import StartCentrum
+from harness.centrum import bootstrap_credentials as read_bootstrap_credentials
 
 __all__ = [
     "Admin",
@@ -63,8 +64,7 @@ def auth_settings(tenant: str | None = None, **auth: Any) -> dict[str, Any]:
 
 def bootstrap_credentials(app: CentrumApp) -> dict[str, str]:
     """The credentials the first start wrote to data_dir/bootstrap-credentials."""
-    text = (app.settings.data_dir / "bootstrap-credentials").read_text()
-    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    return read_bootstrap_credentials(app.settings.data_dir)
 
 
 def error_info(error: grpc.aio.AioRpcError) -> error_details_pb2.ErrorInfo:

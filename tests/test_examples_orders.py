@@ -21,7 +21,7 @@ from centrum.sdk import CentrumError, Client, ClientCredentials, connect, downlo
 from centrum.sdk.audit import LogVerifier
 from centrum.storage.v1 import storage_service_pb2 as storage_pb
 from harness.backends import wait_for
-from harness.centrum import ROOT, ServeProcess, run
+from harness.centrum import ROOT, ServeProcess, bootstrap_credentials, run
 
 pytestmark = pytest.mark.slow
 
@@ -65,9 +65,7 @@ class Orders:
 
 def bootstrap_admin(server: ServeProcess) -> ClientCredentials:
     """The admin credentials the server wrote on its first start."""
-    path = server.data_dir / "bootstrap-credentials"
-    wait_for(path.exists, 30, "the bootstrap credentials file")
-    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    values = bootstrap_credentials(server.data_dir)
     return ClientCredentials(values["client_id"], values["client_secret"])
 
 

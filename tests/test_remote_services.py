@@ -22,16 +22,13 @@ from centrum.config.v1 import config_service_pb2
 from centrum.sdk import CentrumError, ClientCredentials, aio
 from centrum.server import Settings
 from centrum.server.settings import RemoteSettings, UnsafeSettingsError
-from harness.centrum import ServeProcess, StartCentrum
+from harness.centrum import ServeProcess, StartCentrum, bootstrap_credentials
 from harness.tokens import TokenMint
 
 
 def _bootstrap_credentials(server: ServeProcess) -> ClientCredentials:
     """The admin credentials the server wrote into its data directory on first start."""
-    fields = dict(
-        line.split("=", 1)
-        for line in (server.data_dir / "bootstrap-credentials").read_text().splitlines()
-    )
+    fields = bootstrap_credentials(server.data_dir)
     return ClientCredentials(client_id=fields["client_id"], client_secret=fields["client_secret"])
 
 

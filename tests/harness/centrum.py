@@ -31,7 +31,7 @@ from centrum.server import CentrumApp, ExtraService, Settings
 from support import echo
 
 from ._process import ManagedProcess
-from ._util import free_port
+from ._util import free_port, wait_for
 from .tokens import TokenMint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +129,14 @@ def channel(app_or_port: CentrumApp | int) -> grpc.aio.Channel:
     """An insecure channel to a test server."""
     port = app_or_port if isinstance(app_or_port, int) else app_or_port.port
     return grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+
+
+def bootstrap_credentials(data_dir: Path) -> dict[str, str]:
+    """What a first start wrote to `data_dir`/bootstrap-credentials (tenant, client_id,
+    client_secret), once the file is there."""
+    path = data_dir / "bootstrap-credentials"
+    wait_for(path.exists, 30, "the bootstrap credentials file")
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:

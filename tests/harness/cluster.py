@@ -15,7 +15,7 @@ from centrum.services.db import create_engine
 
 from ._openbao import OpenBaoTarget
 from ._s3 import S3Target
-from .centrum import ServeProcess
+from .centrum import ServeProcess, bootstrap_credentials
 
 __all__ = ["audit_log_state", "bootstrap_token", "cluster_env", "start_replicas"]
 
@@ -63,11 +63,7 @@ def start_replicas(
 
 def bootstrap_token(data_dir: Path, target: str) -> str:
     """An access token of the admin account the replica in `data_dir` bootstrapped."""
-    fields = dict(
-        line.split("=", 1)
-        for line in (data_dir / "bootstrap-credentials").read_text().splitlines()
-        if "=" in line
-    )
+    fields = bootstrap_credentials(data_dir)
     with connect(target) as client:
         response = client.auth.Token(
             auth_service_pb2.TokenRequest(
