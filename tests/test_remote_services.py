@@ -180,3 +180,21 @@ async def test_only_operator_relays_append_for_other_tenants(
                 with pytest.raises(CentrumError) as refused:
                     await client.audit.AppendBatch(request)
                 assert refused.value.code() == expected, (tenant, scopes)
+
+
+def test_a_spool_batch_is_split_into_calls_the_remote_accepts() -> None:
+    """Records go in order into calls of at most N events and M bytes; a record larger than M
+    travels alone; nothing is dropped or reordered."""
+    from centrum.server.remote import calls_of
+
+    records = [bytes([i]) * size for i, size in enumerate([3, 3, 3, 9, 1, 1, 1, 1])]
+    calls = calls_of(records, max_events=3, max_bytes=8)
+    assert [b"".join(call) for call in calls] == [
+        records[0] + records[1],
+        records[2],
+        records[3],
+        records[4] + records[5] + records[6],
+        records[7],
+    ]
+    assert [r for call in calls for r in call] == records
+    assert calls_of([], max_events=3, max_bytes=8) == []

@@ -17,7 +17,14 @@ from centrum.auth.v1 import auth_service_pb2
 from centrum.sdk import ClientCredentials, aio, tls_from_files
 from centrum.server.settings import RemoteSettings
 
-__all__ = ["RemoteAuditStore", "RemoteKeySource", "open_remote"]
+__all__ = [
+    "MAX_BYTES_PER_CALL",
+    "MAX_EVENTS_PER_CALL",
+    "RemoteAuditStore",
+    "RemoteKeySource",
+    "calls_of",
+    "open_remote",
+]
 
 
 def open_remote(settings: RemoteSettings, target: str, *, authenticated: bool) -> aio.AsyncClient:
@@ -50,11 +57,36 @@ class RemoteKeySource:
         return keys
 
 
+MAX_EVENTS_PER_CALL = 500
+"""Events per AppendBatch call: below the Audit service's default `max_batch_size` (1,000)."""
+MAX_BYTES_PER_CALL = 4 * 1024 * 1024
+"""Serialized event bytes per AppendBatch call: half the server's 8 MiB message limit."""
+
+
+def calls_of(
+    records: Sequence[bytes],
+    max_events: int = MAX_EVENTS_PER_CALL,
+    max_bytes: int = MAX_BYTES_PER_CALL,
+) -> list[Sequence[bytes]]:
+    """Splits records, in order, into the AppendBatch calls that carry them."""
+    calls: list[Sequence[bytes]] = []
+    start, size = 0, 0
+    for end, record in enumerate(records):
+        if end > start and (end - start == max_events or size + len(record) > max_bytes):
+            calls.append(records[start:end])
+            start, size = end, 0
+        size += len(record)
+    if start < len(records):
+        calls.append(records[start:])
+    return calls
+
+
 class RemoteAuditStore:
     """The audit pipeline's AuditStore for a process without Audit: AppendBatch on a remote.
 
-    Events carry their own ids, and the remote stores an id once, so a batch resent after a
-    timeout that the remote had in fact committed is not logged twice.
+    A batch of the pipeline may need several calls. Events carry their own ids and the remote
+    stores an id once, so a batch resent whole after a failure part way (or after a timeout the
+    remote had in fact committed) logs nothing twice: all or nothing, as the pipeline expects.
     """
 
     def __init__(self, client: aio.AsyncClient, *, timeout_s: float = 10.0) -> None:
@@ -62,8 +94,9 @@ class RemoteAuditStore:
         self._timeout_s = timeout_s
 
     async def append_batch(self, records: Sequence[bytes]) -> None:
-        """Appends the serialized events in order, all or nothing; raises if they were not."""
-        events = [audit_pb2.AuditEvent.FromString(record) for record in records]
-        await self._client.audit.AppendBatch(
-            audit_service_pb2.AppendBatchRequest(events=events), timeout=self._timeout_s
-        )
+        """Appends the serialized events in order; raises if they were not all appended."""
+        for call in calls_of(records):
+            events = [audit_pb2.AuditEvent.FromString(record) for record in call]
+            await self._client.audit.AppendBatch(
+                audit_service_pb2.AppendBatchRequest(events=events), timeout=self._timeout_s
+            )
