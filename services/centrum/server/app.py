@@ -98,6 +98,10 @@ class CentrumApp:
         identity_lookup: IdentityLookup | None = None,
         reuse_port: bool = False,
     ) -> None:
+        if key_source is None and "auth" not in settings.services and not settings.remote.auth:
+            raise UnsafeSettingsError(
+                "this process does not run auth and has no remote.auth: it could verify no token"
+            )
         self.settings = settings
         self.metrics = Metrics()
         self.port = 0
@@ -255,11 +259,8 @@ class CentrumApp:
         if auth is not None and auth.key_source is not None:
             return auth.key_source
         target = self.settings.remote.auth
-        if target:
-            return RemoteKeySource(self._remote("auth", target, authenticated=False))
-        raise UnsafeSettingsError(
-            "this process does not run auth and has no remote.auth: it could verify no token"
-        )
+        assert target, "checked when the app was made"
+        return RemoteKeySource(self._remote("auth", target, authenticated=False))
 
     async def _build_services(self, backends: _Backends) -> dict[str, ServiceBundle]:
         """Builds each configured service from its wiring modules, audit and auth first.
