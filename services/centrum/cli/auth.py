@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from typing import Annotated, Any
 
 import typer
-from google.protobuf import duration_pb2, field_mask_pb2, json_format
+from google.protobuf import duration_pb2, field_mask_pb2
 from rich.console import Console
 from rich.table import Table
 
 from centrum.auth.v1 import auth_admin_service_pb2 as admin_pb
 from centrum.auth.v1 import auth_service_pb2 as auth_pb
 from centrum.auth.v1 import principal_pb2
-from centrum.cli._common import DEFAULT_TARGET, ApiKey, AsJson, Target, Token, client, fail
+from centrum.cli._common import (
+    DEFAULT_TARGET,
+    ApiKey,
+    AsJson,
+    Target,
+    Token,
+    client,
+    fail,
+    print_json,
+)
 
 __all__ = ["app"]
 
@@ -40,9 +48,7 @@ _err = Console(stderr=True)
 
 def _emit(message: Any, as_json: bool, rows: list[tuple[str, str]] | None = None) -> None:
     if as_json or rows is None:
-        sys.stdout.write(
-            json_format.MessageToJson(message, preserving_proto_field_name=True) + "\n"
-        )
+        print_json(message)
         return
     table = Table(show_header=False)
     for name, value in rows:
@@ -434,6 +440,11 @@ def role_delete(
     _err.print("deleted")
 
 
+def _print_grants(response: Any) -> None:
+    """The principal's roles and scopes after an assignment change, as JSON."""
+    print_json({"role_ids": list(response.role_ids), "scopes": list(response.scopes)})
+
+
 @role_app.command("assign")
 def role_assign(
     role_id: Annotated[str, typer.Argument()],
@@ -448,7 +459,7 @@ def role_assign(
         response = centrum.auth_admin.AssignRole(
             admin_pb.AssignRoleRequest(role_id=role_id, principal=ref)
         )
-    _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))
+    _print_grants(response)
 
 
 @role_app.command("unassign")
@@ -465,4 +476,4 @@ def role_unassign(
         response = centrum.auth_admin.UnassignRole(
             admin_pb.UnassignRoleRequest(role_id=role_id, principal=ref)
         )
-    _out.print(json.dumps({"role_ids": list(response.role_ids), "scopes": list(response.scopes)}))
+    _print_grants(response)
