@@ -382,7 +382,7 @@ class CentrumApp:
             servicer = servicers.get(service.full_name) or catalog.unimplemented_servicer(service)
             catalog.add_servicer(server, service, servicer)
         health = health_aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(health, server)
+        health_pb2_grpc.add_HealthServicer_to_server(health, catalog.generic_only(server))
         assert self._backends is not None
         shared = self._backends.probes
         probes = {service.full_name: shared for service in descriptors}

@@ -14,6 +14,8 @@ from google.protobuf import descriptor_pool
 from grpc_reflection.v1alpha import _async as reflection_aio
 from grpc_reflection.v1alpha import _base, reflection_pb2_grpc
 
+from centrum.server.catalog import generic_only
+
 __all__ = ["SERVICE_NAME", "enable_reflection"]
 
 SERVICE_NAME = "grpc.reflection.v1alpha.ServerReflection"
@@ -41,4 +43,4 @@ def enable_reflection(service_names: Iterable[str], server: grpc.aio.Server) -> 
     servicer = _MethodAwareReflection(
         [*service_names, SERVICE_NAME], pool=descriptor_pool.Default()
     )
-    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, server)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(servicer, generic_only(server))
