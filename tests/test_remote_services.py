@@ -115,6 +115,48 @@ async def test_tokens_and_audit_events_cross_to_remote_services(
             await _poll(lambda: logged(2), "the event spooled while A was down, in A's log")
 
 
+async def test_audit_relay_takes_its_tokens_from_the_central_auth(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    """Auth, Audit and Config in three processes: B relays to C with tokens from A, whom C
+    trusts, although C itself issues none."""
+    a = serve_process(env={"CENTRUM_SERVICES": '["auth"]'})
+    admin = _bootstrap_credentials(a)
+    async with aio.connect(a.target, client_credentials=admin) as on_a:
+        relay_id, relay_secret = await _relay_account(on_a)
+    c = serve_process(env={"CENTRUM_SERVICES": '["audit"]', "CENTRUM_REMOTE__AUTH": a.target})
+    b = serve_process(
+        env={
+            "CENTRUM_SERVICES": '["config"]',
+            "CENTRUM_REMOTE__AUTH": a.target,
+            "CENTRUM_REMOTE__AUDIT": c.target,
+            "CENTRUM_REMOTE__CLIENT_ID": relay_id,
+            "CENTRUM_REMOTE__CLIENT_SECRET": relay_secret,
+        }
+    )
+    async with (
+        aio.connect(b.target, client_credentials=admin, token_target=a.target) as on_b,
+        aio.connect(c.target, client_credentials=admin, token_target=a.target) as on_c,
+    ):
+        await on_b.config.SetValue(
+            config_service_pb2.SetValueRequest(
+                environment="production", key="relayed", value=struct_pb2.Value(number_value=1)
+            )
+        )
+
+        async def logged() -> bool:
+            return await _set_value_events(on_c) == 1
+
+        await _poll(logged, "B's SetValue event in C's log, relayed with A's token")
+        with pytest.raises(CentrumError) as no_auth_here:
+            await on_c.auth.Token(
+                auth_service_pb2.TokenRequest(
+                    client_id=admin.client_id, client_secret=admin.client_secret
+                )
+            )
+        assert no_auth_here.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
 async def _poll(condition: Callable[[], Awaitable[bool]], what: str, within_s: float = 30) -> None:
     """Polls an async condition until true, failing with `what` at the deadline."""
     deadline = asyncio.get_running_loop().time() + within_s

@@ -191,3 +191,28 @@ async def test_a_refused_token_request_raises_one_parsed_error(centrum: CentrumA
         await asyncio.to_thread(sync_client.config.GetValue, request)
     for refused in (refused_async, refused_sync):
         assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_tokens_are_requested_from_the_token_target(centrum: CentrumApp) -> None:
+    """With `token_target`, both clients ask that address for tokens, not the call's target:
+    an unreachable token target fails the call as UNAVAILABLE although the target answers."""
+    from centrum.config.v1 import config_service_pb2
+
+    target = f"127.0.0.1:{centrum.port}"
+    credentials = ClientCredentials(client_id="sa_missing", client_secret="not-the-secret")
+    request = config_service_pb2.GetValueRequest(environment="production", key="k")
+    unreachable = "127.0.0.1:1"
+    async with aio.connect(
+        target, client_credentials=credentials, token_target=unreachable, retries=False
+    ) as client:
+        with pytest.raises(CentrumError) as failed_async:
+            await client.config.GetValue(request, timeout=5)
+    with (
+        connect(
+            target, client_credentials=credentials, token_target=unreachable, retries=False
+        ) as sync_client,
+        pytest.raises(CentrumError) as failed_sync,
+    ):
+        await asyncio.to_thread(sync_client.config.GetValue, request, timeout=5)
+    for failed in (failed_async, failed_sync):
+        assert failed.value.code() == grpc.StatusCode.UNAVAILABLE

@@ -219,6 +219,7 @@ def connect(
     token: str | None = None,
     api_key: str | None = None,
     client_credentials: ClientCredentials | None = None,
+    token_target: str | None = None,
     tls: grpc.ChannelCredentials | None = None,
     retries: bool = True,
     services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
@@ -228,7 +229,8 @@ def connect(
     """Connects to Centrum at `target` (host:port).
 
     Credentials: a static bearer `token`, an `api_key`, or `client_credentials`, exchanged for
-    access tokens through AuthService.Token and renewed before they expire. Without `tls` the
+    access tokens through AuthService.Token and renewed before they expire; the tokens come from
+    `target` unless `token_target` names the process that runs Auth. Without `tls` the
     channel is plaintext, which suits loopback and trusted meshes only. Deadlines and retries
     follow each RPC's policy in the contract (`retries=False` turns retries off). A `breaker`
     (`centrum.sdk.breaker.CircuitBreaker`) refuses calls fast while their circuit is open; it
@@ -236,15 +238,20 @@ def connect(
     """
     all_options = [*channel_options(services, retries=retries), *options]
 
-    def open_channel() -> grpc.Channel:
+    def open_channel(address: str) -> grpc.Channel:
         if tls is not None:
-            return grpc.secure_channel(target, tls, options=all_options)
-        return grpc.insecure_channel(target, options=all_options)
+            return grpc.secure_channel(address, tls, options=all_options)
+        return grpc.insecure_channel(address, options=all_options)
 
-    raw = open_channel()
+    raw = open_channel(target)
+    closing = [raw]
     metadata: Metadata
     if client_credentials is not None:
-        source = TokenSource(client_credentials, raw)
+        token_channel = raw
+        if token_target is not None and token_target != target:
+            token_channel = open_channel(token_target)
+            closing.append(token_channel)
+        source = TokenSource(client_credentials, token_channel)
 
         def metadata() -> tuple[tuple[str, str], ...]:
             return (("authorization", f"Bearer {source.token()}"),)
@@ -258,4 +265,4 @@ def connect(
     interceptors: list[Any] = [_Interceptor(metadata)]
     if breaker is not None:
         interceptors.insert(0, _BreakerInterceptor(breaker))
-    return Client(grpc.intercept_channel(raw, *interceptors), closing=[raw])
+    return Client(grpc.intercept_channel(raw, *interceptors), closing=closing)

@@ -181,6 +181,7 @@ def connect(
     token: str | None = None,
     api_key: str | None = None,
     client_credentials: ClientCredentials | None = None,
+    token_target: str | None = None,
     tls: grpc.ChannelCredentials | None = None,
     retries: bool = True,
     services: Iterable[descriptor.ServiceDescriptor] = SERVICES,
@@ -190,17 +191,17 @@ def connect(
     """Connects to Centrum at `target` for asyncio callers; see `centrum.sdk.connect`."""
     all_options = [*channel_options(services, retries=retries), *options]
 
-    def open_channel(interceptors: Sequence[Any] | None) -> grpc.aio.Channel:
+    def open_channel(interceptors: Sequence[Any] | None, address: str = target) -> grpc.aio.Channel:
         chosen: Any = interceptors
         if tls is not None:
-            return grpc.aio.secure_channel(target, tls, options=all_options, interceptors=chosen)
-        return grpc.aio.insecure_channel(target, options=all_options, interceptors=chosen)
+            return grpc.aio.secure_channel(address, tls, options=all_options, interceptors=chosen)
+        return grpc.aio.insecure_channel(address, options=all_options, interceptors=chosen)
 
     source: AsyncTokenSource | None = None
     closing: list[grpc.aio.Channel] = []
     metadata: Metadata
     if client_credentials is not None:
-        token_channel = open_channel(None)
+        token_channel = open_channel(None, token_target or target)
         closing.append(token_channel)
         source = AsyncTokenSource(
             client_credentials, auth_service_pb2_grpc.AuthServiceStub(token_channel).Token

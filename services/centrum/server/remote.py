@@ -38,7 +38,11 @@ def open_remote(settings: RemoteSettings, target: str, *, authenticated: bool) -
             client_id=settings.client_id,
             client_secret=settings.client_secret.get_secret_value(),
         )
-    return aio.connect(target, tls=tls, client_credentials=credentials)
+    # Tokens come from the Auth that the remote trusts: remote.auth when this process verifies
+    # tokens remotely too (one central Auth), else the remote itself.
+    return aio.connect(
+        target, tls=tls, client_credentials=credentials, token_target=settings.auth or target
+    )
 
 
 class RemoteKeySource:

@@ -77,7 +77,7 @@ class RemoteSettings(BaseModel):
     tls_key_file: str | None = None
     # Service account this process relays audit events with: one of the remote's operator
     # tenant holding the `audit.write` and `audit.relay` scopes. Its tokens are requested from
-    # the remote.audit address, so the process there runs Auth as well.
+    # remote.auth when set, else from the remote.audit address.
     client_id: str | None = None
     client_secret: SecretStr | None = None
 
