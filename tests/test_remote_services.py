@@ -48,6 +48,19 @@ async def _relay_account(client: aio.AsyncClient) -> tuple[str, str]:
     return created.service_account.client_id, created.client_secret
 
 
+def _relaying(
+    services: str, auth: str, audit: str, relay_id: str, relay_secret: str
+) -> dict[str, str]:
+    """The environment of a process running `services` with Auth and Audit remote."""
+    return {
+        "CENTRUM_SERVICES": services,
+        "CENTRUM_REMOTE__AUTH": auth,
+        "CENTRUM_REMOTE__AUDIT": audit,
+        "CENTRUM_REMOTE__CLIENT_ID": relay_id,
+        "CENTRUM_REMOTE__CLIENT_SECRET": relay_secret,
+    }
+
+
 async def _set_value_events(client: aio.AsyncClient) -> int:
     """How many successful SetValue events A's audit log holds for the caller's tenant."""
     response = await client.audit.Query(
@@ -79,13 +92,7 @@ async def test_tokens_and_audit_events_cross_to_remote_services(
             )
         ).tokens.access_token
         b = serve_process(
-            env={
-                "CENTRUM_SERVICES": '["config", "storage"]',
-                "CENTRUM_REMOTE__AUTH": a.target,
-                "CENTRUM_REMOTE__AUDIT": a.target,
-                "CENTRUM_REMOTE__CLIENT_ID": relay_id,
-                "CENTRUM_REMOTE__CLIENT_SECRET": relay_secret,
-            }
+            env=_relaying('["config", "storage"]', a.target, a.target, relay_id, relay_secret)
         )
         async with aio.connect(b.target, token=token) as on_b:
             request = config_service_pb2.SetValueRequest(
@@ -125,15 +132,7 @@ async def test_audit_relay_takes_its_tokens_from_the_central_auth(
     async with aio.connect(a.target, client_credentials=admin) as on_a:
         relay_id, relay_secret = await _relay_account(on_a)
     c = serve_process(env={"CENTRUM_SERVICES": '["audit"]', "CENTRUM_REMOTE__AUTH": a.target})
-    b = serve_process(
-        env={
-            "CENTRUM_SERVICES": '["config"]',
-            "CENTRUM_REMOTE__AUTH": a.target,
-            "CENTRUM_REMOTE__AUDIT": c.target,
-            "CENTRUM_REMOTE__CLIENT_ID": relay_id,
-            "CENTRUM_REMOTE__CLIENT_SECRET": relay_secret,
-        }
-    )
+    b = serve_process(env=_relaying('["config"]', a.target, c.target, relay_id, relay_secret))
     async with (
         aio.connect(b.target, client_credentials=admin, token_target=a.target) as on_b,
         aio.connect(c.target, client_credentials=admin, token_target=a.target) as on_c,
