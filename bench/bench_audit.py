@@ -1,6 +1,7 @@
 """Audit log benchmarks: batched appends with tree maintenance against raw batched INSERT of the
 same rows (same run, alternating round by round, one and two callers in flight; wall and process
-CPU time), proof latency and full verification at 1M leaves.
+CPU time), proof latency and full verification at 1M leaves, and appends into that 1M-leaf log
+with event ids as the chain makes them (time-ordered) against uniformly random ids.
 
 The 1M-leaf log is built with a bulk path (leaf hashes and stored subtrees computed by the same
 `CompactRange`, inserted with sqlite3.executemany) because building it through `append` would
@@ -18,9 +19,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from centrum.audit.v1 import audit_pb2
+from centrum.interceptors.request_context import new_id, time_ordered_id
 from centrum.server.runner import freeze_startup_heap
 from centrum.services.audit import merkle
 from centrum.services.audit.driver import DriverRunner
@@ -32,13 +35,16 @@ BATCH = 1000
 EVENTS = 100_000
 LEAVES = 1_000_000 if "--quick" not in sys.argv else 100_000
 PROOFS = 1000
+SCALE_BATCHES = 20
+"""Batches of each id kind appended to the 1M-leaf log."""
 
 
-def _events(prefix: str, count: int) -> list[audit_pb2.AuditEvent]:
+def _events(count: int, ids: Callable[[], str] = time_ordered_id) -> list[audit_pb2.AuditEvent]:
+    """Events as the chain records them; `ids` makes their event ids."""
     events = []
     for i in range(count):
         event = audit_pb2.AuditEvent(
-            event_id=f"{prefix}-{i}",
+            event_id=ids(),
             category="rpc",
             action="Get",
             outcome=audit_pb2.AUDIT_OUTCOME_SUCCESS,
@@ -85,8 +91,8 @@ async def _appends(directory: Path, callers: int) -> dict[str, float]:
     engines = [create_engine(url) for url in urls]
     log = SqlAuditLog(engines[0])
     runner = DriverRunner(engines[1])
-    events = _events("a", EVENTS)
-    rows = _raw_rows(_events("a", EVENTS))
+    events = _events(EVENTS)
+    rows = _raw_rows(_events(EVENTS))
 
     async def raw(batch: list[tuple[object, ...]]) -> None:
         await runner.run(
@@ -120,18 +126,21 @@ async def _appends(directory: Path, callers: int) -> dict[str, float]:
     }
 
 
-def _bulk_build(path: Path, leaves: int) -> None:
-    """The fast bulk path: same leaf values, hashes and stored nodes as append would write."""
+def _bulk_build(path: Path, leaves: int, *, random_ids: bool = False) -> None:
+    """The fast bulk path: same leaf values, hashes and stored nodes as append would write;
+    event ids in time order (one per ms, as the chain makes them) or uniformly random."""
     compact = merkle.CompactRange()
     nodes: list[tuple[int, int, bytes]] = []
     db = sqlite3.connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     rows = []
+    first_ms = time.time_ns() // 1_000_000 - leaves
     for i in range(leaves):
         payload = f"leaf-{i}".encode()
         leaf = merkle.leaf_hash(payload)
         compact.append(leaf, lambda lv, ix, h: nodes.append((lv, ix, h)))
-        rows.append((i, "acme", f"e{i}", 0, leaf, payload))
+        event_id = new_id() if random_ids else f"{first_ms + i:012x}7{i:019x}"
+        rows.append((i, "acme", event_id, 0, leaf, payload))
         if len(rows) == 50_000:
             db.executemany(
                 "INSERT INTO audit_entries (idx, tenant, event_id, integrated_ns, leaf_hash, "
@@ -192,6 +201,39 @@ async def _proofs_and_verify(directory: Path) -> dict[str, float]:
     }
 
 
+async def _appends_at_scale(directory: Path) -> dict[str, float]:
+    """Appends to the 1M-leaf log (time-ordered event ids, as the chain makes them) against the
+    same appends to a 1M-leaf log whose events all had uniformly random 128-bit ids (as the
+    chain made them before), batch by batch in turn. A random id lands on a random page of the
+    (tenant, event_id) index, so each batch rewrites pages all over it."""
+    random_path = directory / "million-random.db"
+    migrate(f"sqlite+aiosqlite:///{random_path}")
+    _bulk_build(random_path, LEAVES, random_ids=True)
+    engines = {
+        "ordered": create_engine(f"sqlite+aiosqlite:///{directory / 'million.db'}"),
+        "random": create_engine(f"sqlite+aiosqlite:///{random_path}"),
+    }
+    logs = {kind: SqlAuditLog(engine) for kind, engine in engines.items()}
+    wall = {"ordered": 0.0, "random": 0.0}
+    cpu = dict(wall)
+    for _ in range(SCALE_BATCHES):
+        for kind, ids in (("ordered", time_ordered_id), ("random", new_id)):
+            events = _events(BATCH, ids)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            await logs[kind].append(events, strict=False)
+            wall[kind] += time.perf_counter() - started
+            cpu[kind] += time.process_time() - started_cpu
+    for engine in engines.values():
+        await engine.dispose()
+    appended = SCALE_BATCHES * BATCH
+    return {
+        "append_events_per_s_at_scale": appended / wall["ordered"],
+        "append_cpu_us_per_event_at_scale": cpu["ordered"] / appended * 1e6,
+        "append_events_per_s_at_scale_random_ids": appended / wall["random"],
+        "append_cpu_us_per_event_at_scale_random_ids": cpu["random"] / appended * 1e6,
+    }
+
+
 async def main() -> None:
     freeze_startup_heap()  # the store runs in a serving process, which has frozen its heap
     with tempfile.TemporaryDirectory() as directory:
@@ -199,6 +241,7 @@ async def main() -> None:
         for callers in (1, 2):
             result.update(await _appends(Path(directory), callers))
         result.update(await _proofs_and_verify(Path(directory)))
+        result.update(await _appends_at_scale(Path(directory)))
     print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}))
 
 

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import structlog
 from google.protobuf import json_format
 
 from centrum.audit.v1 import audit_pb2
+from centrum.interceptors.request_context import time_ordered_id
 from centrum.server import CentrumApp
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.db import create_engine
@@ -173,3 +175,18 @@ async def test_kill_9_with_audit_store_down_loses_no_event(
     restarted.process.stop()
     for request_id in acknowledged:
         assert ids.count(request_id) == 1, (request_id, ids)
+
+
+def test_event_ids_are_uuid7_in_time_order() -> None:
+    """Event ids key the log's (tenant, event_id) index: ids made in a later millisecond sort
+    after earlier ones, so appends touch the index where it ends instead of anywhere."""
+    first = time_ordered_id()
+    started_ms = time.time_ns() // 1_000_000
+    deadline = time.monotonic() + 5
+    while time.time_ns() // 1_000_000 == started_ms:
+        assert time.monotonic() < deadline, "the clock did not advance"
+    later = time_ordered_id()
+    assert first < later
+    parsed = uuid.UUID(first)
+    assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+    assert len({time_ordered_id() for _ in range(10_000)}) == 10_000

@@ -21,7 +21,7 @@ from centrum.interceptors.context import CredentialKind
 from centrum.interceptors.errors import Unavailable
 from centrum.interceptors.policy import AuditLevel
 from centrum.interceptors.redaction import redact
-from centrum.interceptors.request_context import new_id
+from centrum.interceptors.request_context import time_ordered_id
 from centrum.interceptors.step import Step
 
 __all__ = ["AuditRecorder", "AuditStep", "build_event"]
@@ -74,7 +74,7 @@ def build_event(call: Call) -> audit_pb2.AuditEvent:
     service, _, method = policy.method[1:].partition("/")
     now = time.time_ns()
     event = audit_pb2.AuditEvent(
-        event_id=new_id(),
+        event_id=time_ordered_id(),
         category=service,
         action=method,
         outcome=_outcome(call.code),

@@ -8,7 +8,6 @@ presented again, which revoked its whole session (CRITICAL: the token was probab
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from google.protobuf import struct_pb2
 from centrum.audit.v1 import audit_pb2
 from centrum.interceptors.audit import AuditRecorder
 from centrum.interceptors.context import current_request
+from centrum.interceptors.request_context import time_ordered_id
 
 __all__ = ["ACCOUNT_LOCKED", "REFRESH_TOKEN_REUSED", "SecurityEvents"]
 
@@ -69,7 +69,7 @@ class SecurityEvents:
         payload = struct_pb2.Struct()
         payload.update(details)
         event = audit_pb2.AuditEvent(
-            event_id=uuid.uuid4().hex,
+            event_id=time_ordered_id(),
             category="security",
             action=action,
             outcome=audit_pb2.AUDIT_OUTCOME_DENIED,

@@ -31,6 +31,7 @@ from centrum.interceptors.errors import (
     PermissionDenied,
     Unauthenticated,
 )
+from centrum.interceptors.request_context import time_ordered_id
 from centrum.services.auth.api_keys import API_KEY_PREFIX, ApiKeys
 from centrum.services.auth.directory import (
     SERVICE_ACCOUNT,
@@ -153,7 +154,7 @@ class TokenService:
         now = self._clock()
         issued_at = math.floor(now)
         expires_at = issued_at + int(ttl_s)
-        jti = uuid.uuid4().hex
+        jti = time_ordered_id()  # the access-token table's key: inserts stay local
         claims: dict[str, Any] = {
             "iss": self._issuer,
             "aud": audience[0] if len(audience) == 1 else list(audience),

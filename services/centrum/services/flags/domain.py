@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -27,6 +26,7 @@ from centrum.interceptors.errors import (
     InvalidArgument,
     NotFound,
 )
+from centrum.interceptors.request_context import time_ordered_id
 from centrum.sdk.flags import EvaluationContext, FlagSet
 from centrum.services.flags.fanout import Wakeups
 from centrum.services.flags.store import (
@@ -321,7 +321,7 @@ class FlagDomain:
         elif change.HasField("segment"):
             details["version"] = change.segment.version
         event = audit_pb2.AuditEvent(
-            event_id=uuid.uuid4().hex,
+            event_id=time_ordered_id(),
             category="config",
             action=action,
             outcome=audit_pb2.AUDIT_OUTCOME_SUCCESS,

@@ -39,6 +39,7 @@ from centrum.interceptors.errors import (
     ResourceExhausted,
     Unavailable,
 )
+from centrum.interceptors.request_context import time_ordered_id
 from centrum.services.storage.blobs import BlobStore, BlobWriter
 from centrum.services.storage.buckets import (
     BucketRecord,
@@ -797,7 +798,7 @@ class Objects:
             {"signature": signature, "scanner": self._scanner_name, "size_bytes": spec.size_bytes}
         )
         event = audit_pb2.AuditEvent(
-            event_id=uuid.uuid4().hex,
+            event_id=time_ordered_id(),
             category="security",
             action="object.malware_rejected",
             outcome=audit_pb2.AUDIT_OUTCOME_DENIED,
