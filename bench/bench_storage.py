@@ -14,6 +14,14 @@ The moto_server, each Centrum server and the client (this process) are separate 
 figures are MB/s (10^6 bytes) medians over ``--rounds`` rounds, and ratios centrum/boto3 of the
 same round's medians. The server's peak RSS growth over the run is reported too.
 
+Downloads are also accounted in CPU: the seconds (user + system, from /proc/<pid>/stat) that the
+moto_server, the Centrum server and the client each spend per GB downloaded (medians over the
+rounds, ``*_download_cpu_s_per_gb``). Since the three share the machine's cores, a path cannot
+download faster than ``cores / sum of its CPU s/GB`` GB/s: ``*_download_ceiling_mb_s`` is that
+bound for the cores this process may use (``cores``). Minor page faults per MiB downloaded
+(``*_download_page_faults_per_mib``) show when a process's allocator keeps returning freed
+buffers to the kernel and faulting them in again (256 a MiB is one fresh MiB per MiB).
+
 Usage: ``.venv/bin/python bench/bench_storage.py [--size-mib 256] [--rounds 2] [--multipart]``;
 ~1-2 min.
 Prints one JSON line.
@@ -49,6 +57,7 @@ from harness.backends import free_port  # noqa: E402
 from harness.tokens import TokenMint  # noqa: E402
 
 MIB = 1024 * 1024
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVER = """
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
@@ -76,6 +85,31 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def _usage(pid: int) -> tuple[float, int]:
+    """CPU seconds (user + system, all threads) and minor page faults of a process so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[7])
+
+
+class _CpuMeter:
+    """What each of a set of named processes spends in a measured span: CPU s per GB, and
+    minor page faults per MiB (memory the allocator handed back and takes again)."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._start = {name: _usage(pid) for name, pid in pids.items()}
+
+    def per_gb(self, size: int) -> tuple[dict[str, float], dict[str, float]]:
+        """Ends the span: CPU s/GB and faults/MiB of each process over `size` bytes."""
+        cpu, faults = {}, {}
+        for name, pid in self._pids.items():
+            (cpu_s, minflt), (cpu_s0, minflt0) = _usage(pid), self._start[name]
+            cpu[name] = (cpu_s - cpu_s0) / (size / 1e9)
+            faults[name] = (minflt - minflt0) / (size / MIB)
+        return cpu, faults
+
+
 def _rss_kib(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field + ":"):
@@ -94,7 +128,11 @@ def _s3(endpoint: str) -> Any:
     )
 
 
-def _boto3_round(s3: Any, payload: bytes) -> tuple[float, float]:
+Round = tuple[float, float, tuple[dict[str, float], dict[str, float]]]
+"""Upload MB/s, download MB/s, and CPU s/GB and page faults/MiB of the download by process."""
+
+
+def _boto3_round(s3: Any, payload: bytes, pids: dict[str, int]) -> Round:
     size = len(payload)
     bucket = "bench-baseline"
     with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
@@ -102,18 +140,20 @@ def _boto3_round(s3: Any, payload: bytes) -> tuple[float, float]:
     start = time.perf_counter()
     s3.put_object(Bucket=bucket, Key="obj", Body=payload)
     up = time.perf_counter() - start
+    cpu = _CpuMeter(pids)
     start = time.perf_counter()
     body = s3.get_object(Bucket=bucket, Key="obj")["Body"]
     total = 0
     while data := body.read(MIB):
         total += len(data)
     down = time.perf_counter() - start
+    cpu_per_gb = cpu.per_gb(size)
     assert total == size
     s3.delete_object(Bucket=bucket, Key="obj")
-    return size / up / 1e6, size / down / 1e6
+    return size / up / 1e6, size / down / 1e6, cpu_per_gb
 
 
-def _centrum_round(stub: Any, metadata: Any, size: int, key: str) -> tuple[float, float]:
+def _centrum_round(stub: Any, metadata: Any, size: int, key: str, pids: dict[str, int]) -> Round:
     def requests() -> Iterator[pb.UploadRequest]:
         yield pb.UploadRequest(
             header=pb.UploadHeader(
@@ -126,14 +166,16 @@ def _centrum_round(stub: Any, metadata: Any, size: int, key: str) -> tuple[float
     start = time.perf_counter()
     stub.Upload(requests(), metadata=metadata)
     up = time.perf_counter() - start
+    cpu = _CpuMeter(pids)
     start = time.perf_counter()
     total = 0
     for message in stub.Download(pb.DownloadRequest(bucket="bench", key=key), metadata=metadata):
         total += len(message.chunk)
     down = time.perf_counter() - start
+    cpu_per_gb = cpu.per_gb(size)
     assert total == size, (key, total, size)
     stub.DeleteObject(pb.DeleteObjectRequest(bucket="bench", key=key), metadata=metadata)
-    return size / up / 1e6, size / down / 1e6
+    return size / up / 1e6, size / down / 1e6, cpu_per_gb
 
 
 def _start_server(
@@ -197,6 +239,7 @@ def main() -> None:
     metadata = (("authorization", f"Bearer {mint.token(scopes=['storage.admin'], ttl_s=3600)}"),)
     results: dict[str, Any] = {
         "bench": "storage",
+        "load_average_1m_before": round(os.getloadavg()[0], 2),
         "size_mib": args.size_mib,
         "rounds": args.rounds,
         "s3_upload": "multipart" if args.multipart else "streamed put",
@@ -205,7 +248,7 @@ def main() -> None:
     try:
         s3 = _s3(endpoint)
         _wait(lambda: _reachable(s3), 30, "moto_server")
-        rows: dict[str, list[tuple[float, float]]] = {"boto3": [], "plain": [], "encrypted": []}
+        rows: dict[str, list[Round]] = {"boto3": [], "plain": [], "encrypted": []}
         channels = {}
         for mode, encryption in (("plain", False), ("encrypted", True)):
             process, port = _start_server(workdir, endpoint, encryption, mint, args.multipart)
@@ -218,14 +261,29 @@ def main() -> None:
             stub.CreateBucket(pb.CreateBucketRequest(name="bench"), metadata=metadata)
             channels[mode] = (stub, process.pid, _rss_kib(process.pid, "VmRSS"))
         payload = b"".join(_chunks(size))
+        client = {"moto": moto.pid, "client": os.getpid()}
         for _ in range(args.rounds):
-            rows["boto3"].append(_boto3_round(s3, payload))
+            rows["boto3"].append(_boto3_round(s3, payload, client))
             for mode in ("plain", "encrypted"):
-                stub, _, _ = channels[mode]
-                rows[mode].append(_centrum_round(stub, metadata, size, f"obj-{mode}"))
+                stub, pid, _ = channels[mode]
+                rows[mode].append(
+                    _centrum_round(stub, metadata, size, f"obj-{mode}", client | {"server": pid})
+                )
+        cores = len(os.sched_getaffinity(0))
+        results["cores"] = cores
         for mode, values in rows.items():
             results[f"{mode}_upload_mb_s"] = round(statistics.median(v[0] for v in values), 1)
             results[f"{mode}_download_mb_s"] = round(statistics.median(v[1] for v in values), 1)
+            cpu = {
+                name: round(statistics.median(v[2][0][name] for v in values), 3)
+                for name in values[0][2][0]
+            }
+            results[f"{mode}_download_cpu_s_per_gb"] = cpu
+            results[f"{mode}_download_page_faults_per_mib"] = {
+                name: round(statistics.median(v[2][1][name] for v in values))
+                for name in values[0][2][1]
+            }
+            results[f"{mode}_download_ceiling_mb_s"] = round(cores / sum(cpu.values()) * 1e3, 1)
         for mode in ("plain", "encrypted"):
             for way in ("upload", "download"):
                 results[f"{mode}_{way}_ratio"] = round(
@@ -243,6 +301,7 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+    results["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(results))
 
 

@@ -319,8 +319,9 @@ class DownloadStream(Iterator[bytes]):
         message = self._receive()
         if message is None:
             raise StopIteration
-        self._meter.add(len(message.chunk))
-        return message.chunk
+        chunk = message.chunk  # each read of a bytes field copies it
+        self._meter.add(len(chunk))
+        return chunk
 
     def close(self) -> None:
         """Stops the download (cancels the call) if it is still running."""
@@ -487,8 +488,9 @@ async def download_file_async(
                 staged = await asyncio.to_thread(_Staged, target)
                 continue
             assert staged is not None and meter is not None
-            await asyncio.to_thread(staged.write, message.chunk)
-            meter.add(len(message.chunk))
+            chunk = message.chunk  # each read of a bytes field copies it
+            await asyncio.to_thread(staged.write, chunk)
+            meter.add(len(chunk))
         if obj is None or staged is None:
             raise CentrumError(
                 status=grpc.StatusCode.DATA_LOSS, message="the download ended without metadata"
