@@ -6,7 +6,10 @@ to the driver and back, and row processing costs more than SQLite's own work. He
 hands over one synchronous function that talks DB-API to the driver connection:
 
 * SQLite (aiosqlite): the function runs on the connection's worker thread against the sqlite3
-  connection, so a whole batch, its `executemany` inserts and its commit are one handoff.
+  connection, so a whole batch, its `executemany` inserts and its commit are one handoff. A
+  writing function starts with `BEGIN IMMEDIATE`, which the engine's connection class runs
+  through the database's writer queue, shared with every other writer of the process
+  (`centrum.services.db.sqlite_writers`); the commit or rollback hands the queue on.
 * Any other driver (psycopg, asyncpg): the function runs through `run_sync` on SQLAlchemy's
   adapted DB-API connection (psycopg pipelines an `executemany`).
 
@@ -76,11 +79,12 @@ def _rewriter(paramstyle: str) -> Sql:
 def _sqlite_call(connection: sqlite3.Connection, work: Work[_T], sql: Sql, write: bool) -> _T:
     """Runs on the aiosqlite worker thread: `work` in one transaction when it writes."""
     cursor = connection.cursor()
-    if write:
-        # IMMEDIATE takes the write lock before anything is read, as the head-row lock does on
-        # PostgreSQL; busy_timeout makes a second writer wait for it.
-        cursor.execute("BEGIN IMMEDIATE")
     try:
+        if write:
+            # IMMEDIATE takes the write lock before anything is read, as the head-row lock does
+            # on PostgreSQL; the writer queue (or busy_timeout, across processes) makes a second
+            # writer wait for it.
+            cursor.execute("BEGIN IMMEDIATE")
         result = work(cursor, sql)
     except BaseException:
         if write:
@@ -97,7 +101,7 @@ _WRITER_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDic
 
 
 def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
-    """The lock the writers of one SQLite database in this process share."""
+    """The lock this process's audit writers of one SQLite database queue on."""
     lock = _WRITER_LOCKS.get(engine.sync_engine)
     if lock is None:
         lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
@@ -126,8 +130,8 @@ class DriverRunner:
     async def run(self, work: Work[_T], *, write: bool = False) -> _T:
         """Runs `work`; with `write`, in one transaction that commits when it returns."""
         if self._sqlite and write:
-            # SQLite has one writer at a time; queueing this process's writers here keeps them
-            # out of SQLite's busy handler, which sleeps in steps of up to 100 ms.
+            # Queued here, a waiting writer holds no pooled connection; the writer queue then
+            # lines it up with the writers of the other services.
             async with _writer_lock(self._engine):
                 return await self._run_sqlite(work, write)
         if self._sqlite:

@@ -2,9 +2,11 @@
 
 The SQLite engine opens deferred transactions: a transaction that reads and then writes fails
 with SQLITE_BUSY when another connection wrote in between. Starting every write transaction
-with a write statement (one that changes no row) takes the lock up front, and an in-process lock
-queues this process's writers so they do not spin in SQLite's busy handler. On PostgreSQL the
-statement and the lock are skipped.
+with a write statement (one that changes no row) takes the lock up front. The engine's writer
+queue (`centrum.services.db.sqlite_writers`) lines every write transaction of the process up
+for SQLite's lock; auth's writers queue among themselves on an asyncio lock first, because
+waiting there holds no pooled connection (a burst of logins would otherwise hold one each while
+it waits). On PostgreSQL the statement and the lock are skipped.
 
 `GroupInsert` batches concurrent inserts into one transaction (group commit): each caller still
 returns only once its row is committed. An insert-only transaction needs no up-front write

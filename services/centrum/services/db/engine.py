@@ -9,6 +9,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from centrum.services.db.sqlite_writers import WriterConnection
+
 __all__ = ["BackendUnavailable", "create_engine", "ping", "sync_url"]
 
 
@@ -16,7 +18,7 @@ class BackendUnavailable(RuntimeError):
     """A backend could not be reached; callers map it to UNAVAILABLE with RetryInfo."""
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
     """Creates the async engine for `url`; SQLite files get WAL, foreign keys and a busy timeout.
 
     On SQLite the driver opens a transaction at the first write of a block, so readers never
@@ -24,12 +26,18 @@ def create_engine(url: str) -> AsyncEngine:
     contention instead of waiting). Writers that must read a consistent state first serialise
     by writing first: an UPDATE of a counter or head row takes the database lock, as a row
     lock does on PostgreSQL.
+
+    SQLite connections are `WriterConnection`s: the write transactions of the whole process
+    queue for each database file in arrival order (see `sqlite_writers`), and wait for it, as
+    for SQLite's own lock, at most `busy_timeout` seconds. PostgreSQL ignores `busy_timeout`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, connect_args={"timeout": busy_timeout, "factory": WriterConnection}
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -40,7 +48,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
