@@ -27,6 +27,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from centrum.interceptors.admission import AdmissionStep
 from centrum.interceptors.audit import AuditPipeline, AuditStep, AuditStore
 from centrum.interceptors.auth import AuthStep
 from centrum.interceptors.chain import Chain, select
@@ -358,6 +359,12 @@ class CentrumApp:
                 RequestContextStep(),
                 MetricsStep(self.metrics),
                 LoggingStep(),
+                select(
+                    AdmissionStep(settings.max_calls_in_progress),
+                    lambda policy: (
+                        settings.max_calls_in_progress > 0 and not policy.response_streaming
+                    ),
+                ),
                 select(
                     AuthStep(verifier, client_certificates=settings.tls_client_ca_file is not None),
                     lambda policy: not policy.public,
