@@ -30,6 +30,21 @@ async def _refused(client: EchoClient) -> grpc.aio.AioRpcError:
         await asyncio.sleep(0.01)
 
 
+def _hold(
+    client: EchoClient, metadata: Any, words: list[str], release: asyncio.Event
+) -> list[asyncio.Future[Any]]:
+    """One ClientStream call per word, each kept in progress until `release` is set."""
+
+    async def held(word: str) -> AsyncIterator[Any]:
+        yield client.pb2.ClientStreamRequest(message=word)
+        await release.wait()
+
+    return [
+        asyncio.ensure_future(client.stub.ClientStream(held(word), metadata=metadata))
+        for word in words
+    ]
+
+
 async def test_calls_beyond_the_bound_are_refused_until_some_finish(
     start_centrum: StartCentrum, token_mint: TokenMint
 ) -> None:
@@ -38,15 +53,7 @@ async def test_calls_beyond_the_bound_are_refused_until_some_finish(
     release = asyncio.Event()
     async with channel(app) as ch:
         client = EchoClient(ch)
-
-        async def held(word: str) -> AsyncIterator[Any]:
-            yield client.pb2.ClientStreamRequest(message=word)
-            await release.wait()
-
-        holders = [
-            asyncio.ensure_future(client.stub.ClientStream(held(word), metadata=metadata))
-            for word in ("first", "second")
-        ]
+        holders = _hold(client, metadata, ["first", "second"], release)
         refused = await _refused(client)
         info = detail(refused, error_details_pb2.ErrorInfo)
         assert info.reason == "SERVER_OVERLOADED" and info.metadata["limit"] == "2"
@@ -57,7 +64,7 @@ async def test_calls_beyond_the_bound_are_refused_until_some_finish(
         assert not any(holder.done() for holder in holders)
 
         release.set()
-        assert [(await holder).joined for holder in holders] == ["first", "second"]
+        assert [reply.joined for reply in await asyncio.gather(*holders)] == ["first", "second"]
         answered = await client.stub.PublicEcho(client.pb2.PublicEchoRequest(message="again"))
         assert answered.message == "again"
 
@@ -70,15 +77,7 @@ async def test_no_bound_when_set_to_zero(
     release = asyncio.Event()
     async with channel(app) as ch:
         client = EchoClient(ch)
-
-        async def held() -> AsyncIterator[Any]:
-            yield client.pb2.ClientStreamRequest(message="w")
-            await release.wait()
-
-        holders = [
-            asyncio.ensure_future(client.stub.ClientStream(held(), metadata=metadata))
-            for _ in range(20)
-        ]
+        holders = _hold(client, metadata, ["w"] * 20, release)
         for _ in range(20):
             answered = await client.stub.PublicEcho(client.pb2.PublicEchoRequest(message="x"))
             assert answered.message == "x"
