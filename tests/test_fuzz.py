@@ -16,12 +16,14 @@ import grpc
 import pytest
 from fuzzing import messages
 from google.protobuf import descriptor, message
+from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
 
 from centrum.server.catalog import descriptors_of
 from centrum.server.settings import ALL_SERVICES
 from harness.centrum import ServeProcess
+from harness.echo_client import status_details
 from harness.tokens import TokenMint
 
 EXAMPLES = int(os.environ.get("CENTRUM_FUZZ_EXAMPLES", "200"))
@@ -53,7 +55,8 @@ def _invoke(
     method: descriptor.MethodDescriptor,
     request: message.Message,
     metadata: tuple[tuple[str, str], ...],
-) -> grpc.StatusCode:
+) -> tuple[grpc.StatusCode, str]:
+    """The status code the call ended with, and its message."""
     path = f"/{method.containing_service.full_name}/{method.name}"
     serializer = type(request).SerializeToString
     deserializer: Any = lambda data: data  # noqa: E731 - responses are not inspected
@@ -81,9 +84,14 @@ def _invoke(
     except grpc.RpcError as exc:
         code: grpc.StatusCode = exc.code()
         if code == grpc.StatusCode.DEADLINE_EXCEEDED and method.server_streaming:
-            return grpc.StatusCode.OK  # watch-style streams run until cancelled
-        return code
-    return grpc.StatusCode.OK
+            return grpc.StatusCode.OK, ""  # watch-style streams run until cancelled
+        ids = [
+            d.metadata["error_id"]
+            for d in status_details(exc)  # type: ignore[arg-type]
+            if isinstance(d, error_details_pb2.ErrorInfo) and "error_id" in d.metadata
+        ]
+        return code, f"{exc.details()}; error id {ids[0] if ids else '-'}"
+    return grpc.StatusCode.OK, ""
 
 
 @pytest.mark.parametrize("method", METHODS, ids=lambda m: m.full_name)
@@ -102,8 +110,11 @@ def test_rpc_survives_fuzzed_requests(
     )
     @given(request=messages(method.input_type))
     def check(request: message.Message) -> None:
-        code = _invoke(channel, method, request, metadata)
-        assert code not in FORBIDDEN, f"{method.full_name} answered {code.name} to {request}"
+        code, details = _invoke(channel, method, request, metadata)
+        # An INTERNAL's error id finds its stack trace in the server's log.
+        assert code not in FORBIDDEN, (
+            f"{method.full_name} answered {code.name} ({details}) to {request}"
+        )
 
     check()
 
@@ -119,4 +130,4 @@ def test_oversized_message_is_refused_cleanly(
         "SetValue"
     ]
     request = config_service_pb2.SetValueRequest(key="big", description="x" * (9 * 1024 * 1024))
-    assert _invoke(channel, method, request, metadata) == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert _invoke(channel, method, request, metadata)[0] == grpc.StatusCode.RESOURCE_EXHAUSTED
