@@ -37,7 +37,14 @@ from pathlib import Path
 
 import grpc
 
-__all__ = ["LoadResult", "percentile", "process_cpu_s", "run_load", "run_load_processes"]
+__all__ = [
+    "LoadResult",
+    "percentile",
+    "process_cpu_s",
+    "process_usage",
+    "run_load",
+    "run_load_processes",
+]
 
 Metadata = Sequence[tuple[str, str]]
 _SCRIPT = Path(__file__).resolve()
@@ -111,13 +118,19 @@ def process_cpu_s(pid: int | None = None) -> float:
     if pid is None:
         times = os.times()
         return times.user + times.system
+    return process_usage(pid)[0]
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """CPU seconds (user + system, all threads) and minor page faults of a process so far
+    (Linux /proc; zeros if unreadable)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return 0.0
-    fields = stat.rpartition(")")[2].split()
-    # After the command name: state is field 3; utime and stime are fields 14 and 15.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0
+    fields = stat.rpartition(")")[2].split()  # the command name in parentheses may hold spaces
+    # After the name: state is field 3; minflt is field 10, utime and stime fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[7])
 
 
 async def run_load(

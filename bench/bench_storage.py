@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import boto3  # noqa: E402
 import grpc  # noqa: E402
+from _load import process_usage  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 from centrum.storage.v1 import storage_service_pb2 as pb  # noqa: E402
@@ -57,7 +58,6 @@ from harness.backends import free_port  # noqa: E402
 from harness.tokens import TokenMint  # noqa: E402
 
 MIB = 1024 * 1024
-_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 SERVER = """
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
@@ -85,26 +85,19 @@ def _wait(predicate: Any, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
-def _usage(pid: int) -> tuple[float, int]:
-    """CPU seconds (user + system, all threads) and minor page faults of a process so far."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()  # the name in parentheses may hold spaces
-    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS, int(fields[7])
-
-
 class _CpuMeter:
     """What each of a set of named processes spends in a measured span: CPU s per GB, and
     minor page faults per MiB (memory the allocator handed back and takes again)."""
 
     def __init__(self, pids: dict[str, int]) -> None:
         self._pids = pids
-        self._start = {name: _usage(pid) for name, pid in pids.items()}
+        self._start = {name: process_usage(pid) for name, pid in pids.items()}
 
     def per_gb(self, size: int) -> tuple[dict[str, float], dict[str, float]]:
         """Ends the span: CPU s/GB and faults/MiB of each process over `size` bytes."""
         cpu, faults = {}, {}
         for name, pid in self._pids.items():
-            (cpu_s, minflt), (cpu_s0, minflt0) = _usage(pid), self._start[name]
+            (cpu_s, minflt), (cpu_s0, minflt0) = process_usage(pid), self._start[name]
             cpu[name] = (cpu_s - cpu_s0) / (size / 1e9)
             faults[name] = (minflt - minflt0) / (size / MIB)
         return cpu, faults
