@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -30,41 +32,59 @@ async def _refused(client: EchoClient) -> grpc.aio.AioRpcError:
         await asyncio.sleep(0.01)
 
 
-def _hold(
-    client: EchoClient, metadata: Any, words: list[str], release: asyncio.Event
-) -> list[asyncio.Future[Any]]:
-    """One ClientStream call per word, each kept in progress until `release` is set."""
+@dataclass
+class _Held:
+    """A server with a bound, a client of it, and client streams kept in progress."""
 
-    async def held(word: str) -> AsyncIterator[Any]:
-        yield client.pb2.ClientStreamRequest(message=word)
-        await release.wait()
+    client: EchoClient
+    metadata: Any
+    calls: list[asyncio.Future[Any]]
+    release: asyncio.Event
 
-    return [
-        asyncio.ensure_future(client.stub.ClientStream(held(word), metadata=metadata))
-        for word in words
-    ]
+    async def finish(self) -> list[str]:
+        """Lets the held calls end; what each answered."""
+        self.release.set()
+        return [reply.joined for reply in await asyncio.gather(*self.calls)]
+
+
+@asynccontextmanager
+async def _holding(
+    start_centrum: StartCentrum, token_mint: TokenMint, bound: int, words: list[str]
+) -> AsyncIterator[_Held]:
+    """Starts a server with `max_calls_in_progress=bound` and one ClientStream call per word,
+    each kept in progress until the caller finishes them."""
+    app = await start_centrum(max_calls_in_progress=bound)
+    metadata = bearer(token_mint.token(subject="holder"))
+    release = asyncio.Event()
+    async with channel(app) as ch:
+        client = EchoClient(ch)
+
+        async def held(word: str) -> AsyncIterator[Any]:
+            yield client.pb2.ClientStreamRequest(message=word)
+            await release.wait()
+
+        calls = [
+            asyncio.ensure_future(client.stub.ClientStream(held(word), metadata=metadata))
+            for word in words
+        ]
+        yield _Held(client, metadata, calls, release)
 
 
 async def test_calls_beyond_the_bound_are_refused_until_some_finish(
     start_centrum: StartCentrum, token_mint: TokenMint
 ) -> None:
-    app = await start_centrum(max_calls_in_progress=2)
-    metadata = bearer(token_mint.token(subject="holder"))
-    release = asyncio.Event()
-    async with channel(app) as ch:
-        client = EchoClient(ch)
-        holders = _hold(client, metadata, ["first", "second"], release)
+    async with _holding(start_centrum, token_mint, 2, ["first", "second"]) as held:
+        client = held.client
         refused = await _refused(client)
         info = detail(refused, error_details_pb2.ErrorInfo)
         assert info.reason == "SERVER_OVERLOADED" and info.metadata["limit"] == "2"
         retry = detail(refused, error_details_pb2.RetryInfo).retry_delay
         assert retry.seconds + retry.nanos / 1e9 > 0
         # A response stream is not counted: it is served while the bound is reached.
-        assert await client.server_stream(metadata, count=2) == [0, 1]
-        assert not any(holder.done() for holder in holders)
+        assert await client.server_stream(held.metadata, count=2) == [0, 1]
+        assert not any(call.done() for call in held.calls)
 
-        release.set()
-        assert [reply.joined for reply in await asyncio.gather(*holders)] == ["first", "second"]
+        assert await held.finish() == ["first", "second"]
         answered = await client.stub.PublicEcho(client.pb2.PublicEchoRequest(message="again"))
         assert answered.message == "again"
 
@@ -72,14 +92,10 @@ async def test_calls_beyond_the_bound_are_refused_until_some_finish(
 async def test_no_bound_when_set_to_zero(
     start_centrum: StartCentrum, token_mint: TokenMint
 ) -> None:
-    app = await start_centrum(max_calls_in_progress=0)
-    metadata = bearer(token_mint.token(subject="many"))
-    release = asyncio.Event()
-    async with channel(app) as ch:
-        client = EchoClient(ch)
-        holders = _hold(client, metadata, ["w"] * 20, release)
+    async with _holding(start_centrum, token_mint, 0, ["w"] * 20) as held:
         for _ in range(20):
-            answered = await client.stub.PublicEcho(client.pb2.PublicEchoRequest(message="x"))
+            answered = await held.client.stub.PublicEcho(
+                held.client.pb2.PublicEchoRequest(message="x")
+            )
             assert answered.message == "x"
-        release.set()
-        assert [reply.joined for reply in await asyncio.gather(*holders)] == ["w"] * 20
+        assert await held.finish() == ["w"] * 20
