@@ -9,6 +9,7 @@ import pytest
 
 from centrum.audit.v1 import audit_pb2
 from centrum.services.audit.log import EventConflict, SqlAuditLog, leaf_hash
+from centrum.services.audit.verify import verify_log
 from centrum.services.db import create_engine, migrate
 
 
@@ -98,4 +99,31 @@ async def test_a_batch_meeting_stored_or_repeated_ids_appends_each_event_once(
     assert await log.head() == head
     events = await log.events(start)
     assert [e.event_id for e in events] == [f"d{start}-{x}" for x in "abcd"]
+    await engine.dispose()
+
+
+async def test_a_batch_larger_than_one_insert_statement_keeps_its_order(database_url: str) -> None:
+    """1,003 events (several multi-row INSERTs of different sizes), one of them a repeat of an
+    earlier one past the first statement: dense indices in batch order, the repeat deduplicated,
+    and the tree over them verifies against the leaves."""
+    await asyncio.to_thread(migrate, database_url)
+    engine = create_engine(database_url)
+    log = SqlAuditLog(engine)
+    start = await log.size()
+    ids = [f"big{start}-{i}" for i in range(1003)]
+    batch = [audit_pb2.AuditEvent.FromString(_event(event_id)) for event_id in ids]
+    batch.append(audit_pb2.AuditEvent.FromString(_event(ids[300])))
+    outcomes = await log.append(batch)
+    assert [o.index for o in outcomes[:-1]] == list(range(start, start + 1003))
+    assert (outcomes[-1].index, outcomes[-1].deduplicated) == (start + 300, True)
+    events = await log.events(start, limit=2000)
+    assert [e.event_id for e in events] == ids
+    stored = [await log.entry(i) for i in (start, start + 767, start + 1002)]
+    assert [s.leaf_hash if s else None for s in stored] == [
+        outcomes[0].leaf_hash,
+        outcomes[767].leaf_hash,
+        outcomes[1002].leaf_hash,
+    ]
+    report = await verify_log(log)
+    assert report.ok, report.problems
     await engine.dispose()

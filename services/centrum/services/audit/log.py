@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.audit.v1 import audit_pb2
 from centrum.services.audit import merkle
-from centrum.services.audit.driver import Cursor, DriverRunner, Sql, Work
+from centrum.services.audit.driver import Cursor, DriverRunner, Sql, Work, insert_rows
 from centrum.services.audit.merkle import leaf_hash
 from centrum.services.audit.tables import (
     PRUNABLE_COLUMNS,
@@ -137,9 +137,9 @@ class _Prepared:
 _INSERT_ENTRIES = (
     "INSERT INTO audit_entries (idx, tenant, event_id, integrated_ns, leaf_hash, payload, "
     "category, action, outcome, severity, actor_id, resource_type, resource_id, request_id, "
-    "trace_id, correlation_id, transaction_id) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "trace_id, correlation_id, transaction_id) VALUES"
 )
+_ENTRY_WIDTH = 17
 _INSERT_NODES = "INSERT INTO audit_tree_nodes (level, idx, hash) VALUES (?, ?, ?)"
 # Writing the head row first takes the write lock on both engines (a row lock on PostgreSQL;
 # on SQLite the transaction is BEGIN IMMEDIATE already) before the size is read.
@@ -352,7 +352,7 @@ class SqlAuditLog:
                 )
             outcomes.append(AppendOutcome(index, item.leaf, item.integrated_ns, False))
         if rows:
-            cursor.executemany(sql(_INSERT_ENTRIES), rows)
+            insert_rows(cursor, sql, _INSERT_ENTRIES, rows, _ENTRY_WIDTH)
             if nodes:
                 cursor.executemany(sql(_INSERT_NODES), nodes)
             cursor.execute(sql(_MOVE_HEAD), (compact.size, compact.encode()))
