@@ -17,14 +17,6 @@ from harness.centrum import StartCentrum
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def database(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """Settings selecting the embedded SQLite or the real PostgreSQL."""
-    if request.param == "postgres":
-        return {"database_url": request.getfixturevalue("postgres_url")}
-    return {}
-
-
 @pytest.fixture
 async def admin(start_centrum: StartCentrum, database: dict[str, Any]) -> Any:
     """The bootstrap admin of a fresh server on the selected database."""

@@ -38,6 +38,14 @@ ROOT = Path(__file__).resolve().parents[2]
 StartCentrum = Callable[..., Awaitable[CentrumApp]]
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings selecting the embedded SQLite or the real PostgreSQL."""
+    if request.param == "postgres":
+        return {"database_url": request.getfixturevalue("postgres_url")}
+    return {}
+
+
 @pytest.fixture(scope="session")
 def token_mint() -> TokenMint:
     """The signing key every test server trusts."""

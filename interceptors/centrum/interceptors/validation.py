@@ -68,7 +68,8 @@ _DURATION_SECONDS = 315_576_000_000  # about 10,000 years, the protobuf limit
 def _check_ranges(
     msg: message.Message, prefix: str, found: list[FieldViolation], depth: int
 ) -> None:
-    """Values no backend can store: unsigned 64-bit above 2^63-1, out-of-range times."""
+    """Values no backend can store: unsigned 64-bit above 2^63-1, out-of-range or malformed
+    times."""
     if depth > 8:
         return
     for field, value in msg.ListFields():
@@ -98,6 +99,10 @@ def _time_problem(msg: message.Message) -> str:
         seconds, nanos = getattr(msg, "seconds"), getattr(msg, "nanos")  # noqa: B009
         if abs(seconds) > _DURATION_SECONDS or abs(nanos) >= 1_000_000_000:
             return "must be a duration within 10,000 years"
+        # Protobuf defines no value for seconds and nanos of opposite signs: the JSON form (the
+        # audit record's) cannot be written, so it is refused here rather than after the handler.
+        if (seconds > 0 and nanos < 0) or (seconds < 0 and nanos > 0):
+            return "seconds and nanos must have the same sign"
     return ""
 
 

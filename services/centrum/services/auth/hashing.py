@@ -33,7 +33,8 @@ def split_credential(value: str, prefix: str) -> tuple[str, str] | None:
     if not value.startswith(prefix):
         return None
     ident, dot, secret = value[len(prefix) :].partition(".")
-    if not dot or not ident or not secret or len(value) > 512:
+    # A NUL is in no credential we issue, and PostgreSQL refuses it in a lookup.
+    if not dot or not ident or not secret or len(value) > 512 or "\x00" in value:
         return None
     return ident, secret
 

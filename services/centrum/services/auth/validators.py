@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from google.protobuf import message
+from google.protobuf import descriptor, message
 
-from centrum.auth.v1 import principal_pb2
+from centrum.auth.v1 import auth_admin_service_pb2, auth_service_pb2, principal_pb2
 from centrum.interceptors.errors import FieldViolation
 from centrum.interceptors.validation import Validator
 from centrum.services.auth.directory import ROLE_NAME_PATTERN, SCOPE_PATTERN
@@ -23,6 +24,11 @@ _MAX_TOKEN = 8192
 _SPIFFE = re.compile(r"^spiffe://[a-z0-9._-]+(/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$")
 _COMMON_NAME = re.compile(r"^[\x21-\x7e]([\x20-\x7e]{0,510}[\x21-\x7e])?$")
 _MAX_IDENTITIES = 16
+_MAX_IDENTITY_LENGTH = 512  # the column's width
+_MAX_DISPLAY_NAME = 255  # the column's width
+# The longest lifetime (secret, API key) or delay counted from now: the end must stay a time the
+# contract's Timestamp can carry (before the year 10000), or the stored row could never be read.
+_MAX_LIFETIME_S = 100 * 365 * 86400
 _KINDS = (principal_pb2.PRINCIPAL_KIND_USER, principal_pb2.PRINCIPAL_KIND_SERVICE_ACCOUNT)
 
 
@@ -58,7 +64,11 @@ def _identities(field: str, identities: Sequence[str]) -> Iterable[FieldViolatio
         yield FieldViolation(field, f"at most {_MAX_IDENTITIES} identities")
     for index, identity in enumerate(identities):
         spiffe = identity.lower().startswith("spiffe://")
-        if not (_SPIFFE if spiffe else _COMMON_NAME).match(identity):
+        if len(identity) > _MAX_IDENTITY_LENGTH:
+            yield FieldViolation(
+                f"{field}[{index}]", f"must be at most {_MAX_IDENTITY_LENGTH} characters"
+            )
+        elif not (_SPIFFE if spiffe else _COMMON_NAME).match(identity):
             yield FieldViolation(
                 f"{field}[{index}]",
                 "must be a SPIFFE ID (spiffe://trust-domain/path) or a certificate common name"
@@ -71,6 +81,64 @@ def _non_negative(field: str, value: Any) -> Iterable[FieldViolation]:
         yield FieldViolation(field, "must not be negative")
 
 
+def _lifetime(field: str, value: Any) -> Iterable[FieldViolation]:
+    """A duration counted from now: not negative, and at most `_MAX_LIFETIME_S`."""
+    nanos = value.ToNanoseconds()
+    if nanos < 0:
+        yield FieldViolation(field, "must not be negative")
+    elif nanos > _MAX_LIFETIME_S * 1_000_000_000:
+        yield FieldViolation(field, "must be at most 100 years")
+
+
+_SKIP, _TEXT, _TEXTS, _MAP, _MESSAGE, _MESSAGES = range(6)
+
+
+@cache
+def _kind(field: descriptor.FieldDescriptor) -> int:
+    """How `_no_nul` treats a field (cached: descriptor attributes are slow to read per call)."""
+    if field.type == descriptor.FieldDescriptor.TYPE_STRING:
+        return _TEXTS if field.is_repeated else _TEXT
+    if field.type != descriptor.FieldDescriptor.TYPE_MESSAGE:
+        return _SKIP
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:
+        return _MAP
+    return _MESSAGES if field.is_repeated else _MESSAGE
+
+
+def _no_nul(
+    message_value: message.Message, prefix: str = "", skip: frozenset[str] = frozenset()
+) -> list[FieldViolation]:
+    """Strings holding NUL characters, at any depth: PostgreSQL text cannot hold them, and no
+    name, identifier, token or secret of the auth service contains one."""
+    found: list[FieldViolation] = []
+    for field, value in message_value.ListFields():
+        kind = _kind(field)
+        if kind == _SKIP or (skip and prefix + field.name in skip):
+            continue
+        path = prefix + field.name
+        if kind == _TEXT:
+            if "\x00" in value:
+                found.append(FieldViolation(path, "must not contain NUL characters"))
+        elif kind == _TEXTS:
+            if any("\x00" in item for item in value):
+                found.append(FieldViolation(path, "must not contain NUL characters"))
+        elif kind == _MAP:
+            items = list(value.items())
+            if any(
+                (isinstance(k, str) and "\x00" in k) or (isinstance(v, str) and "\x00" in v)
+                for k, v in items
+            ):
+                found.append(FieldViolation(path, "must not contain NUL characters"))
+            for _, item in items:
+                if isinstance(item, message.Message):
+                    found.extend(_no_nul(item, path + "."))
+        else:
+            for item in value if kind == _MESSAGES else [value]:
+                found.extend(_no_nul(item, path + "."))
+    return found
+
+
 def _user(request: Any, prefix: str, *, creating: bool) -> Iterable[FieldViolation]:
     user = request.user
     if (creating or "username" in request_paths(request)) and not _USERNAME.match(user.username):
@@ -78,6 +146,19 @@ def _user(request: Any, prefix: str, *, creating: bool) -> Iterable[FieldViolati
     if user.email and not _EMAIL.match(user.email):
         yield FieldViolation(f"{prefix}.email", "is not an email address")
     yield from _length(f"{prefix}.display_name", user.display_name, 255)
+
+
+def _display_name(account: Any) -> Iterable[FieldViolation]:
+    if not account.display_name:
+        yield FieldViolation("service_account.display_name", "is required")
+    yield from _length("service_account.display_name", account.display_name, _MAX_DISPLAY_NAME)
+
+
+def _masked(
+    request: Any, path: str, check: Callable[[], Iterable[FieldViolation]]
+) -> Iterable[FieldViolation]:
+    """The violations of `check` when the update mask names `path`, else none."""
+    return check() if path in request_paths(request) else ()
 
 
 def request_paths(request: Any) -> list[str]:
@@ -96,7 +177,7 @@ def _rule(*checks: Callable[[Any], Iterable[FieldViolation]]) -> Validator:
 _AUTH = "/centrum.auth.v1.AuthService/"
 _ADMIN = "/centrum.auth.v1.AuthAdminService/"
 
-VALIDATORS: dict[str, Validator] = {
+_RULES: dict[str, Validator] = {
     _AUTH + "Login": _rule(
         lambda r: _required(r, "username", "password"),
         lambda r: _length("username", r.username, 320),
@@ -123,7 +204,7 @@ VALIDATORS: dict[str, Validator] = {
         lambda r: _required(r, "token"), lambda r: _length("token", r.token, _MAX_TOKEN)
     ),
     _AUTH + "RotateSigningKey": _rule(
-        lambda r: _non_negative("activation_delay", r.activation_delay),
+        lambda r: _lifetime("activation_delay", r.activation_delay),
         lambda r: _length("reason", r.reason, 512),
     ),
     _AUTH + "CreateApiKey": _rule(
@@ -135,7 +216,7 @@ VALIDATORS: dict[str, Validator] = {
         lambda r: (
             [FieldViolation("ttl", "must be positive")]
             if r.HasField("ttl") and r.ttl.ToNanoseconds() <= 0
-            else []
+            else _lifetime("ttl", r.ttl)
         ),
     ),
     _AUTH + "ListApiKeys": _rule(
@@ -152,11 +233,13 @@ VALIDATORS: dict[str, Validator] = {
     _ADMIN + "SetUserPassword": _rule(lambda r: _required(r, "user_id", "password")),
     _ADMIN + "CreateServiceAccount": _rule(
         lambda r: _required(r, "service_account.display_name"),
-        lambda r: _length("service_account.display_name", r.service_account.display_name, 255),
+        lambda r: _length(
+            "service_account.display_name", r.service_account.display_name, _MAX_DISPLAY_NAME
+        ),
         lambda r: _non_negative(
             "service_account.access_token_ttl", r.service_account.access_token_ttl
         ),
-        lambda r: _non_negative("secret_ttl", r.secret_ttl),
+        lambda r: _lifetime("secret_ttl", r.secret_ttl),
         lambda r: _identities(
             "service_account.certificate_identities", r.service_account.certificate_identities
         ),
@@ -166,6 +249,14 @@ VALIDATORS: dict[str, Validator] = {
     ),
     _ADMIN + "UpdateServiceAccount": _rule(
         lambda r: _required(r, "service_account.id"),
+        lambda r: _masked(r, "display_name", lambda: _display_name(r.service_account)),
+        lambda r: _masked(
+            r,
+            "access_token_ttl",
+            lambda: _non_negative(
+                "service_account.access_token_ttl", r.service_account.access_token_ttl
+            ),
+        ),
         lambda r: _identities(
             "service_account.certificate_identities", r.service_account.certificate_identities
         ),
@@ -173,6 +264,7 @@ VALIDATORS: dict[str, Validator] = {
     _ADMIN + "DeleteServiceAccount": _rule(lambda r: _required(r, "service_account_id")),
     _ADMIN + "RotateServiceAccountSecret": _rule(
         lambda r: _required(r, "service_account_id"),
+        lambda r: _lifetime("secret_ttl", r.secret_ttl),
         lambda r: _non_negative("previous_secret_grace_period", r.previous_secret_grace_period),
         lambda r: (
             [FieldViolation("previous_secret_grace_period", "must be at most 30 days")]
@@ -209,3 +301,32 @@ VALIDATORS: dict[str, Validator] = {
         lambda r: _required(r, "role_id"), lambda r: _principal("principal", r.principal)
     ),
 }
+
+
+# Tokens that introspection and revocation must answer as inactive or revoked (RFC 7662 and
+# 7009), NUL or not: the credential parser refuses them before any lookup.
+_ANY_TOKEN = {
+    _AUTH + "IntrospectToken": frozenset({"token"}),
+    _AUTH + "RevokeToken": frozenset({"token"}),
+}
+
+
+def _with_no_nul(method: str) -> Validator:
+    rule = _RULES.get(method)
+    skip = _ANY_TOKEN.get(method, frozenset())
+
+    def validate(request: message.Message) -> list[FieldViolation]:
+        return [*_no_nul(request, skip=skip), *(rule(request) if rule is not None else ())]
+
+    return validate
+
+
+VALIDATORS: dict[str, Validator] = {
+    f"/{service.full_name}/{method.name}": _with_no_nul(f"/{service.full_name}/{method.name}")
+    for service in (
+        auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"],
+        auth_admin_service_pb2.DESCRIPTOR.services_by_name["AuthAdminService"],
+    )
+    for method in service.methods
+}
+"""Every RPC of the auth services: its own rules, and no NUL character in any string."""
