@@ -17,6 +17,8 @@ import structlog
 from google.protobuf import json_format
 
 from centrum.audit.v1 import audit_pb2
+from centrum.auth.v1 import auth_admin_service_pb2
+from centrum.interceptors.redaction import redact
 from centrum.interceptors.request_context import time_ordered_id
 from centrum.server import CentrumApp
 from centrum.services.audit.log import SqlAuditLog
@@ -190,3 +192,14 @@ def test_event_ids_are_uuid7_in_time_order() -> None:
     parsed = uuid.UUID(first)
     assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
     assert len({time_ordered_id() for _ in range(10_000)}) == 10_000
+
+
+def test_a_malformed_well_known_value_is_recorded_field_by_field() -> None:
+    """A Duration whose JSON form does not exist (seconds and nanos of opposite signs) reaches
+    the audit record as its fields instead of losing the call's event."""
+    request = auth_admin_service_pb2.CreateServiceAccountRequest()
+    request.service_account.display_name = "ci"
+    request.secret_ttl.seconds, request.secret_ttl.nanos = 349, -867
+    assert redact(request)["secret_ttl"] == {"seconds": 349, "nanos": -867}
+    request.secret_ttl.nanos = 867
+    assert redact(request)["secret_ttl"] == "349.000000867s"

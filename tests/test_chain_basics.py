@@ -145,6 +145,19 @@ async def test_unexpected_errors_are_opaque_internal(
     assert logged and "secret-internal-detail" in str(logged[0]["exc_info"])
 
 
+async def test_a_full_connection_pool_is_unavailable_not_internal(
+    centrum: CentrumApp, token_mint: TokenMint
+) -> None:
+    """A database pool timeout no servicer caught is the database being busy, not a bug:
+    UNAVAILABLE with RetryInfo and reason DATABASE_BUSY, and no stack trace in the log."""
+    with structlog.testing.capture_logs() as logs:
+        error = await _fail(centrum, token_mint, "pool_timeout")
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert detail(error, error_details_pb2.ErrorInfo).reason == "DATABASE_BUSY"
+    assert detail(error, error_details_pb2.RetryInfo).retry_delay.ToMilliseconds() == 1000
+    assert not [entry for entry in logs if entry.get("event") == "unexpected error"]
+
+
 async def test_handler_abort_keeps_its_status(centrum: CentrumApp, token_mint: TokenMint) -> None:
     """A handler that aborts through its context keeps the status it chose."""
     error = await _fail(centrum, token_mint, "abort")

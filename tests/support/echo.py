@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 import grpc_tools
 from grpc_tools import protoc
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from centrum.interceptors.chain import ServicerContext
 from centrum.interceptors.context import current_principal
@@ -94,4 +95,6 @@ class EchoServicer:
             raise NotFound("no such thing", resource=("thing", "t1"))
         if request.kind == "abort":
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, "aborted by handler")
+        if request.kind == "pool_timeout":
+            raise PoolTimeout("QueuePool limit of size 5 overflow 10 reached")
         raise RuntimeError("secret-internal-detail")

@@ -2,14 +2,18 @@
 
 A `CentrumError` becomes its status with its `google.rpc` details. An abort done by a handler
 through `context.abort` keeps the status the handler chose. Cancellation and deadlines are
-recorded as such. Anything else is a bug: the caller gets INTERNAL with an opaque error id in an
-`ErrorInfo`, and the stack trace goes only to the server log under that id.
+recorded as such. An exception the server's `translate` function recognises (a backend's own
+"busy" or "unreachable" error that reached the chain uncaught) becomes the error it returns,
+usually UNAVAILABLE with RetryInfo. Anything else is a bug: the caller gets INTERNAL with an
+opaque error id in an `ErrorInfo`, and the stack trace goes only to the server log under that
+id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import grpc
@@ -21,13 +25,25 @@ from centrum.interceptors.errors import CentrumError, Internal, Unimplemented
 if TYPE_CHECKING:
     from centrum.interceptors.chain import Call
 
-__all__ = ["ErrorMapper"]
+__all__ = ["ErrorMapper", "Translate"]
 
 _log = structlog.get_logger("centrum.errors")
 
 
+Translate = Callable[[BaseException], CentrumError | None]
+"""Maps an exception to the error the caller gets, or None when it is not one it knows."""
+
+
+def _unknown(_exc: BaseException) -> None:
+    return None
+
+
 class ErrorMapper:
     """Records the outcome of a failed call and sends its status to the caller."""
+
+    def __init__(self, translate: Translate | None = None) -> None:
+        """`translate` maps exceptions of the server's backends (see the module docstring)."""
+        self._translate = translate or _unknown
 
     def record(self, call: Call, exc: BaseException) -> None:
         """Notes `exc` as the outcome of `call`; the first failure of a call wins."""
@@ -48,6 +64,16 @@ class ErrorMapper:
             call.code, call.message = grpc.StatusCode.UNIMPLEMENTED, call.error.message
         elif isinstance(exc, asyncio.CancelledError):
             call.code, call.message = grpc.StatusCode.CANCELLED, "the call was cancelled"
+        elif (translated := self._translate(exc)) is not None:
+            _log.warning(
+                "backend error",
+                method=call.policy.method,
+                request_id=call.request_id,
+                error=exc.__class__.__name__,
+                reason=translated.reason,
+            )
+            call.error = translated
+            call.code, call.message = translated.code, translated.message
         else:
             error_id = secrets.token_hex(8)
             _log.error(

@@ -62,7 +62,12 @@ def _message_type(field: descriptor.FieldDescriptor) -> descriptor.Descriptor:
 def _value(field: descriptor.FieldDescriptor, value: Any) -> Any:
     if field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
         if _message_type(field).full_name.startswith("google.protobuf."):
-            return json_format.MessageToDict(value)
+            try:
+                return json_format.MessageToDict(value)
+            except ValueError:
+                # A value its JSON form refuses (a Duration of mixed signs): its fields as
+                # they are, so the call's record is kept rather than lost.
+                return redact(value)
         return redact(value)
     if field.type == descriptor.FieldDescriptor.TYPE_BYTES:
         return base64.b64encode(value).decode()

@@ -57,7 +57,7 @@ from centrum.server.reflection import enable_reflection
 from centrum.server.remote import RemoteAuditStore, RemoteKeySource, open_remote
 from centrum.server.settings import Settings, UnsafeSettingsError
 from centrum.services.audit.log import SqlAuditLog
-from centrum.services.db import create_engine, migrate, ping
+from centrum.services.db import create_engine, database_error, migrate, ping
 from centrum.services.keys import MasterKey
 from centrum.services.runtime import Probe, ServiceBundle, ServiceContext
 
@@ -376,7 +376,7 @@ class CentrumApp:
                 ValidationStep(validators),
                 select(AuditStep(self._pipeline), lambda policy: policy.audited),
             ],
-            errors=ErrorMapper(),
+            errors=ErrorMapper(translate=database_error),
         )
 
     def _register(

@@ -4,8 +4,22 @@ Tables are declared on `metadata` by each service's `tables` module; Alembic mig
 `migrations/` create them, applied by `centrum migrate` and on start.
 """
 
-from centrum.services.db.engine import BackendUnavailable, create_engine, ping, sync_url
+from centrum.services.db.engine import (
+    BackendUnavailable,
+    create_engine,
+    database_error,
+    ping,
+    sync_url,
+)
 from centrum.services.db.migrate import migrate
 from centrum.services.db.schema import metadata
 
-__all__ = ["BackendUnavailable", "create_engine", "metadata", "migrate", "ping", "sync_url"]
+__all__ = [
+    "BackendUnavailable",
+    "create_engine",
+    "database_error",
+    "metadata",
+    "migrate",
+    "ping",
+    "sync_url",
+]

@@ -7,15 +7,33 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from centrum.interceptors.errors import Unavailable
 from centrum.services.db.sqlite_writers import WriterConnection
 
-__all__ = ["BackendUnavailable", "create_engine", "ping", "sync_url"]
+__all__ = ["BackendUnavailable", "create_engine", "database_error", "ping", "sync_url"]
 
 
 class BackendUnavailable(RuntimeError):
     """A backend could not be reached; callers map it to UNAVAILABLE with RetryInfo."""
+
+
+def database_error(exc: BaseException) -> Unavailable | None:
+    """The error a caller gets for a database failure no service caught: a full connection
+    pool, a lock or connection the driver gave up on, or a store reported unreachable. These are
+    the database being busy or away, not a bug, so UNAVAILABLE with RetryInfo, not INTERNAL."""
+    if isinstance(exc, PoolTimeout):
+        return Unavailable(
+            "the database is busy; retry shortly", reason="DATABASE_BUSY", retry_after_s=1.0
+        )
+    if isinstance(exc, OperationalError | BackendUnavailable):
+        return Unavailable(
+            "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
+        )
+    return None
 
 
 def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
