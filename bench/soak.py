@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +113,8 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-async def _setup(client: aio.AsyncClient) -> None:
+async def setup_mix(client: aio.AsyncClient) -> None:
+    """Creates what the mix's calls need: the storage bucket and the evaluated flag."""
     await client.storage.CreateBucket(storage_service_pb2.CreateBucketRequest(name="soak"))
     flag = flag_service_pb2.SetFlagRequest(environment="soak", key="checkout")
     flag.flag.enabled = True
@@ -123,9 +125,10 @@ async def _setup(client: aio.AsyncClient) -> None:
     await client.flags.SetFlag(flag)
 
 
-async def _round(
+async def mix_round(
     clients: list[aio.AsyncClient], n: int, latencies: list[float], errors: list[str]
 ) -> None:
+    """Round `n` of the mix: one call kind, as one principal; its latency or error is kept."""
     # Calls rotate over principals, as traffic from many callers would: the contract's
     # per-principal limits then bound each caller, not the soak as a whole.
     client = clients[n % len(clients)]
@@ -139,26 +142,33 @@ async def _round(
     latencies.append(time.perf_counter() - start)
 
 
+async def capacity_of(
+    clients: list[aio.AsyncClient], seconds: float, counter: int
+) -> tuple[float, int, list[str]]:
+    """Rounds per second that succeed with 16 rounds always in flight (closed loop); also the
+    round counter afterwards and the errors seen."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    async def closed_loop() -> None:
+        nonlocal counter
+        while time.monotonic() < deadline:
+            counter += 1
+            await mix_round(clients, counter, latencies, errors)
+
+    await asyncio.gather(*(closed_loop() for _ in range(16)))
+    return len(latencies) / seconds, counter, errors
+
+
 async def soak(
     target: str, tokens: list[str], pid: int, minutes: float, load: float
 ) -> dict[str, object]:
     """Measures capacity, then runs the open-loop soak; returns the report."""
     clients = [aio.connect(target, token=token) for token in tokens]
     try:
-        await _setup(clients[0])
-        latencies: list[float] = []
-        errors: list[str] = []
-        counter = 0
-        deadline = time.monotonic() + 15
-
-        async def closed_loop() -> None:
-            nonlocal counter
-            while time.monotonic() < deadline:
-                counter += 1
-                await _round(clients, counter, latencies, errors)
-
-        await asyncio.gather(*(closed_loop() for _ in range(16)))
-        capacity = len(latencies) / 15
+        await setup_mix(clients[0])
+        capacity, counter, _ = await capacity_of(clients, 15, 0)
         rate = max(1.0, capacity * load)
         minutes_report: list[dict[str, object]] = []
         end = time.monotonic() + minutes * 60
@@ -172,7 +182,7 @@ async def soak(
             while time.monotonic() < window_end:
                 counter += 1
                 task = asyncio.create_task(
-                    _round(clients, counter, window_latencies, window_errors)
+                    mix_round(clients, counter, window_latencies, window_errors)
                 )
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -208,19 +218,11 @@ async def soak(
     }
 
 
-def main() -> None:
-    """Starts the server, runs the soak, prints the report."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--load", type=float, default=0.7)
-    parser.add_argument("--database-url", help="PostgreSQL URL (default: embedded SQLite)")
-    parser.add_argument("--redis-url", help="Redis URL (default: in-process)")
-    args = parser.parse_args()
-    backends = {}
-    if args.database_url:
-        backends["CENTRUM_DATABASE_URL"] = args.database_url
-    if args.redis_url:
-        backends["CENTRUM_REDIS_URL"] = args.redis_url
+@contextlib.contextmanager
+def mix_server(env: dict[str, str]) -> Iterator[tuple[str, list[str], int]]:
+    """A server subprocess for the mix, with `env` added to its environment; yields its
+    target, 32 principals' tokens and its pid, and stops it on exit. Its log is kept in a
+    temporary directory."""
     mint = TokenMint()
     work = Path(tempfile.mkdtemp(prefix="centrum-soak-"))
     (work / "jwks.json").write_text(json.dumps([mint.jwk]))
@@ -238,7 +240,7 @@ def main() -> None:
         ],
         stdout=(work / "server.log").open("wb"),
         stderr=subprocess.STDOUT,
-        env={**os.environ, "CENTRUM_LOG_LEVEL": "warning", **backends},
+        env={**os.environ, "CENTRUM_LOG_LEVEL": "warning", **env},
     )
     try:
         target = f"127.0.0.1:{port}"
@@ -248,10 +250,27 @@ def main() -> None:
             mint.token(subject=f"soak-{i}", tenant="soak", scopes=["*"], ttl_s=7200)
             for i in range(32)
         ]
-        report = asyncio.run(soak(target, tokens, server.pid, args.minutes, args.load))
+        yield target, tokens, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+def main() -> None:
+    """Starts the server, runs the soak, prints the report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--load", type=float, default=0.7)
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: embedded SQLite)")
+    parser.add_argument("--redis-url", help="Redis URL (default: in-process)")
+    args = parser.parse_args()
+    backends = {}
+    if args.database_url:
+        backends["CENTRUM_DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        backends["CENTRUM_REDIS_URL"] = args.redis_url
+    with mix_server(backends) as (target, tokens, pid):
+        report = asyncio.run(soak(target, tokens, pid, args.minutes, args.load))
     rows = [
         "| minute | calls | errors | p50 ms | p99 ms | server RSS MiB |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -149,8 +149,11 @@ class Settings(BaseSettings):
     # When Redis is unreachable: true admits by the in-process limiter, false rejects.
     rate_limit_fail_open: bool = True
     # Unary calls and uploads this process works on at once; more are refused at once with
-    # RESOURCE_EXHAUSTED and RetryInfo instead of slowing every call down (0: no bound).
-    max_calls_in_progress: int = Field(default=512, ge=0)
+    # RESOURCE_EXHAUSTED and RetryInfo instead of slowing every call down (0: no bound). A
+    # process saturates its core at a few dozen calls; past that, calls only wait, for database
+    # connections first (BENCHMARKS.md, "Overload"). Raise it where calls mostly wait on slow
+    # backends.
+    max_calls_in_progress: int = Field(default=32, ge=0)
     # Audit events go to a local write-ahead spool first and reach the audit store in the
     # background (true), or to the store directly with the spool as fallback (false).
     audit_write_ahead: bool = True
