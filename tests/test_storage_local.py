@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+import structlog
 from google.protobuf import duration_pb2, field_mask_pb2
 from test_storage_kit import (
     PNG,
@@ -135,6 +136,36 @@ async def test_interrupted_upload_leaves_nothing_visible(
             pb.ListObjectsRequest(bucket="docs"), metadata=c.metadata
         )
         assert [o.key for o in listing.objects] == ["keep.bin"]
+
+
+async def test_downloads_cancelled_midway_end_as_cancelled(
+    start_centrum: StartCentrum, token_mint: TokenMint, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller that stops reading a download and cancels it: gRPC closes the response stream,
+    and the call is logged as CANCELLED, not as an unexpected error, with no task left failing
+    in the background."""
+    app = await start_centrum()
+    with structlog.testing.capture_logs() as logs:
+        async with channel(app) as ch:
+            c = Client.of(ch, token_mint)
+            await c.bucket("docs")
+            await c.put("docs", "big.bin", pattern(16 * 1024 * 1024))
+            for _ in range(5):
+                call = c.stub.Download(
+                    pb.DownloadRequest(bucket="docs", key="big.bin"), metadata=c.metadata
+                )
+                async for _message in call:
+                    break
+                call.cancel()
+
+            def downloads() -> list[str]:
+                return [e["code"] for e in logs if e.get("method", "").endswith("/Download")]
+
+            await eventually(lambda: len(downloads()) == 5, "five download log lines")
+            assert await c.get("docs", "big.bin") == pattern(16 * 1024 * 1024)
+    assert downloads()[:5] == ["CANCELLED"] * 5
+    assert not [e for e in logs if e.get("event") == "unexpected error"]
+    assert "never retrieved" not in caplog.text
 
 
 BAD_KEYS = [

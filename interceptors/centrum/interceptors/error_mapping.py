@@ -62,7 +62,8 @@ class ErrorMapper:
                 f"{call.policy.method} is not implemented by this server", reason="UNIMPLEMENTED"
             )
             call.code, call.message = grpc.StatusCode.UNIMPLEMENTED, call.error.message
-        elif isinstance(exc, asyncio.CancelledError):
+        elif isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            # GeneratorExit: gRPC closed a response stream whose caller went away.
             call.code, call.message = grpc.StatusCode.CANCELLED, "the call was cancelled"
         elif (translated := self._translate(exc)) is not None:
             _log.warning(
@@ -93,15 +94,15 @@ class ErrorMapper:
     async def conclude(self, call: Call) -> None:
         """Ends the call: sets trailing metadata on success, or aborts with the mapped status.
 
-        Cancellation and handler aborts are re-raised as they came, since gRPC already knows
-        how the call ended.
+        Cancellation (a closed response stream too) and handler aborts are re-raised as they
+        came, since gRPC already knows how the call ended.
         """
         error = call.error
         if error is None:
             if call.trailing_metadata:
                 call.context.set_trailing_metadata(tuple(call.trailing_metadata))
             return
-        if isinstance(error, asyncio.CancelledError | grpc.aio.AbortError):
+        if isinstance(error, asyncio.CancelledError | GeneratorExit | grpc.aio.AbortError):
             raise error
         assert isinstance(error, CentrumError)
         status = rpc_status.to_status(error.to_status())
