@@ -22,8 +22,11 @@ bound for the cores this process may use (``cores``). Minor page faults per MiB 
 (``*_download_page_faults_per_mib``) show when a process's allocator keeps returning freed
 buffers to the kernel and faulting them in again (256 a MiB is one fresh MiB per MiB).
 
-Usage: ``.venv/bin/python bench/bench_storage.py [--size-mib 256] [--rounds 2] [--multipart]``;
-~1-2 min.
+``--sdk`` downloads from Centrum through the SDK (``centrum.sdk.download_stream`` on a
+``connect``ed client) instead of the bare generated stub, so the client's CPU is the SDK's.
+
+Usage: ``.venv/bin/python bench/bench_storage.py [--size-mib 256] [--rounds 2] [--multipart]
+[--sdk]``; ~1-2 min.
 Prints one JSON line.
 """
 
@@ -52,6 +55,7 @@ import grpc  # noqa: E402
 from _load import process_usage  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
+from centrum.sdk import Client, connect, download_stream  # noqa: E402
 from centrum.storage.v1 import storage_service_pb2 as pb  # noqa: E402
 from centrum.storage.v1 import storage_service_pb2_grpc  # noqa: E402
 from harness.backends import free_port  # noqa: E402
@@ -146,7 +150,9 @@ def _boto3_round(s3: Any, payload: bytes, pids: dict[str, int]) -> Round:
     return size / up / 1e6, size / down / 1e6, cpu_per_gb
 
 
-def _centrum_round(stub: Any, metadata: Any, size: int, key: str, pids: dict[str, int]) -> Round:
+def _centrum_round(
+    stub: Any, metadata: Any, size: int, key: str, pids: dict[str, int], sdk: Client | None
+) -> Round:
     def requests() -> Iterator[pb.UploadRequest]:
         yield pb.UploadRequest(
             header=pb.UploadHeader(
@@ -162,8 +168,14 @@ def _centrum_round(stub: Any, metadata: Any, size: int, key: str, pids: dict[str
     cpu = _CpuMeter(pids)
     start = time.perf_counter()
     total = 0
-    for message in stub.Download(pb.DownloadRequest(bucket="bench", key=key), metadata=metadata):
-        total += len(message.chunk)
+    if sdk is not None:
+        with download_stream(sdk, "bench", key) as stream:
+            for chunk in stream:
+                total += len(chunk)
+    else:
+        request = pb.DownloadRequest(bucket="bench", key=key)
+        for message in stub.Download(request, metadata=metadata):
+            total += len(message.chunk)
     down = time.perf_counter() - start
     cpu_per_gb = cpu.per_gb(size)
     assert total == size, (key, total, size)
@@ -216,6 +228,7 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--multipart", action="store_true", help="multipart uploads to S3")
+    parser.add_argument("--sdk", action="store_true", help="download through centrum.sdk")
     args = parser.parse_args()
     size = args.size_mib * MIB
     workdir = Path(tempfile.mkdtemp(prefix="bench-storage-"))
@@ -236,8 +249,10 @@ def main() -> None:
         "size_mib": args.size_mib,
         "rounds": args.rounds,
         "s3_upload": "multipart" if args.multipart else "streamed put",
+        "download_client": "sdk" if args.sdk else "stub",
     }
     servers: list[subprocess.Popen[bytes]] = [moto]
+    clients: list[Client] = []
     try:
         s3 = _s3(endpoint)
         _wait(lambda: _reachable(s3), 30, "moto_server")
@@ -252,15 +267,25 @@ def main() -> None:
             stub = storage_service_pb2_grpc.StorageServiceStub(channel)
             _wait(lambda stub=stub: _answers(stub, metadata), 60, f"centrum ({mode})")
             stub.CreateBucket(pb.CreateBucketRequest(name="bench"), metadata=metadata)
-            channels[mode] = (stub, process.pid, _rss_kib(process.pid, "VmRSS"))
+            sdk = None
+            if args.sdk:
+                sdk = connect(
+                    f"127.0.0.1:{port}",
+                    token=metadata[0][1].removeprefix("Bearer "),
+                    options=[("grpc.max_receive_message_length", 8 * MIB)],
+                )
+                clients.append(sdk)
+            channels[mode] = (stub, process.pid, _rss_kib(process.pid, "VmRSS"), sdk)
         payload = b"".join(_chunks(size))
         client = {"moto": moto.pid, "client": os.getpid()}
         for _ in range(args.rounds):
             rows["boto3"].append(_boto3_round(s3, payload, client))
             for mode in ("plain", "encrypted"):
-                stub, pid, _ = channels[mode]
+                stub, pid, _, sdk = channels[mode]
                 rows[mode].append(
-                    _centrum_round(stub, metadata, size, f"obj-{mode}", client | {"server": pid})
+                    _centrum_round(
+                        stub, metadata, size, f"obj-{mode}", client | {"server": pid}, sdk
+                    )
                 )
         cores = len(os.sched_getaffinity(0))
         results["cores"] = cores
@@ -282,11 +307,13 @@ def main() -> None:
                 results[f"{mode}_{way}_ratio"] = round(
                     results[f"{mode}_{way}_mb_s"] / results[f"boto3_{way}_mb_s"], 2
                 )
-            _, pid, baseline = channels[mode]
+            _, pid, baseline, _ = channels[mode]
             results[f"{mode}_server_peak_rss_growth_mib"] = round(
                 (_rss_kib(pid, "VmHWM") - baseline) / 1024, 1
             )
     finally:
+        for sdk_client in clients:
+            sdk_client.close()
         for process in servers:
             process.terminate()
         for process in servers:

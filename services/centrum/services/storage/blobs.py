@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import secrets
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,11 @@ __all__ = [
 
 READ_CHUNK = 1024 * 1024
 """Bytes per read from a blob store."""
+_READS_PER_HOP = 2
+"""Chunks an S3 download reads per hand-over to a worker thread (the first hop reads one, for
+the first byte's sake). Each hop wakes a worker and then the event loop, which under load cost
+about as much CPU as sending a chunk's bytes on; two per hop took ~10% off the server's CPU per
+GB downloaded."""
 _RETRY_S = 2.0
 _T = TypeVar("_T")
 
@@ -597,7 +603,8 @@ class S3BlobStore:
         return _S3Writer(self, bucket, key)
 
     async def read(self, tenant: str, blob_id: str, start: int, end: int) -> AsyncIterator[bytes]:
-        """Streams bytes [start, end) with one ranged GET, reading one chunk ahead."""
+        """Streams bytes [start, end) with one ranged GET, reading ahead in a worker thread
+        (`_READS_PER_HOP` chunks per hop)."""
         if start >= end:
             return
         try:
@@ -612,18 +619,26 @@ class S3BlobStore:
                 raise DataLoss("the object's bytes are missing", reason="BLOB_MISSING") from exc
             raise
         body = response["Body"]
+        loop = asyncio.get_running_loop()
+        stop = threading.Event()
+        count = 1
+        pending: asyncio.Future[_Reads] | None = loop.run_in_executor(
+            None, _read_chunks, body.read, count, stop
+        )
         try:
-            pending: asyncio.Future[bytes] = asyncio.ensure_future(
-                _read_body(body.read, READ_CHUNK)
-            )
-            while True:
-                data = await pending
-                if not data:
-                    return
-                pending = asyncio.ensure_future(_read_body(body.read, READ_CHUNK))
-                yield data
+            while pending is not None:
+                chunks, error = await pending
+                pending = None
+                if error is None and len(chunks) == count:  # else the body ended, or failed
+                    count = _READS_PER_HOP
+                    pending = loop.run_in_executor(None, _read_chunks, body.read, count, stop)
+                for data in chunks:
+                    yield data
+                if error is not None:
+                    raise _unavailable(error) from error
         finally:
-            if not pending.done():
+            stop.set()
+            if pending is not None:
                 pending.cancel()
             body.close()
 
@@ -706,8 +721,19 @@ def _next_page(pages: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
     return next(pages, None)
 
 
-async def _read_body(read: Callable[[int], bytes], size: int) -> bytes:
+_Reads = tuple[list[bytes], Exception | None]
+
+
+def _read_chunks(read: Callable[[int], bytes], count: int, stop: threading.Event) -> _Reads:
+    """Up to `count` chunks of READ_CHUNK bytes (fewer at the end of the body, or once `stop`
+    is set), and the error that cut them short, if any."""
+    chunks: list[bytes] = []
     try:
-        return await asyncio.to_thread(read, size)
+        while len(chunks) < count and not stop.is_set():
+            data = read(READ_CHUNK)
+            if not data:
+                break
+            chunks.append(data)
     except (BotoCoreError, OSError) as exc:
-        raise _unavailable(exc) from exc
+        return chunks, exc
+    return chunks, None

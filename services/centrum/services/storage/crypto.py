@@ -118,6 +118,11 @@ class SegmentDecryptor:
         self._blob_id = blob_id
         self._size = segment_size
 
+    def _open(self, sealed: bytes | bytearray | memoryview, index: int, final: bool) -> bytes:
+        return self._aead.decrypt(
+            _nonce(self._prefix, index), sealed, _aad(self._blob_id, index, final)
+        )
+
     async def plaintext(
         self,
         sealed: AsyncIterator[bytes],
@@ -128,37 +133,60 @@ class SegmentDecryptor:
         length: int,
     ) -> AsyncIterator[bytes]:
         """Opens the ciphertext stream starting at `first_segment`, yielding `length` bytes of
-        plaintext after dropping the first `skip`; raises InvalidTag on tampering."""
-        sealed_size = self._size + TAG_BYTES
-        buffer = bytearray()
+        plaintext after dropping the first `skip`; raises InvalidTag on tampering.
+
+        Yields once per chunk that completes segments: their plaintext in one piece.
+        """
+        size = self._size
+        sealed_size = size + TAG_BYTES
         index = first_segment
         remaining = length
-
-        def open_segment(data: bytes | memoryview, i: int) -> bytes:
-            final = i == last_segment_of_object
-            return self._aead.decrypt(_nonce(self._prefix, i), data, _aad(self._blob_id, i, final))
+        # The start of a segment the previous chunk cut off (less than a sealed segment).
+        carry = bytearray()
+        # Several segments are opened straight into one buffer, then copied out once, rather
+        # than each into bytes of its own (zero-filled first) that are then joined.
+        scratch = bytearray()
 
         async for chunk in sealed:
-            buffer += chunk
-            out: list[bytes] = []
-            view = memoryview(buffer)
-            start = 0
-            while len(buffer) - start >= sealed_size and remaining > 0:
-                plain = open_segment(view[start : start + sealed_size], index)
-                start += sealed_size
+            count = min((len(carry) + len(chunk)) // sealed_size, -(-(skip + remaining) // size))
+            if count == 0:
+                carry += chunk
+                continue
+            data = memoryview(chunk)
+            segments: list[bytearray | memoryview] = []
+            head = 0
+            if carry:
+                head = sealed_size - len(carry)
+                carry += data[:head]
+                segments.append(carry)
+            while len(segments) < count:
+                segments.append(data[head : head + sealed_size])
+                head += sealed_size
+            if count == 1:
+                plain = self._open(segments[0], index, index == last_segment_of_object)
                 index += 1
-                if skip:
-                    plain, skip = plain[skip:], 0
-                out.append(plain[:remaining])
-                remaining -= len(out[-1])
-            view.release()
-            del buffer[:start]
-            if out:
-                yield b"".join(out)
+                piece = plain[skip : skip + remaining]
+            else:
+                if len(scratch) < count * size:
+                    scratch = bytearray(count * size)
+                out = memoryview(scratch)
+                for position, segment in enumerate(segments):
+                    self._aead.decrypt_into(
+                        _nonce(self._prefix, index),
+                        segment,
+                        _aad(self._blob_id, index, index == last_segment_of_object),
+                        out[position * size : (position + 1) * size],
+                    )
+                    index += 1
+                piece = bytes(out[skip : min(count * size, skip + remaining)])
+            skip = 0
+            remaining -= len(piece)
+            yield piece
             if remaining <= 0:
                 return
+            carry = bytearray(data[head:])
         if remaining > 0:
-            if not buffer and index <= last_segment_of_object:
+            if not carry and index <= last_segment_of_object:
                 raise InvalidTag
-            plain = open_segment(bytes(buffer), index)
+            plain = self._open(carry, index, index == last_segment_of_object)
             yield plain[skip : skip + remaining]
