@@ -2,7 +2,8 @@
 
 Each is a caller's mistake, and must fail as INVALID_ARGUMENT naming the field in a BadRequest,
 before the handler runs (so nothing is created or changed). Some only broke on PostgreSQL (NUL
-characters, values wider than a column), so those tests run on both databases.
+characters, values wider than a column), so those tests run on both databases. A secret holding
+a NUL is the exception: it is answered like any wrong secret.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import duration_pb2, field_mask_pb2
+from google.protobuf import descriptor, duration_pb2, field_mask_pb2, message_factory
 from google.rpc import error_details_pb2
-from test_auth_kit import Admin, running_admin
+from test_auth_kit import Admin, error_info, running_admin
 
+from centrum.auth.v1 import auth_admin_service_pb2, auth_service_pb2, principal_pb2
 from centrum.auth.v1 import auth_admin_service_pb2 as admin_pb
 from centrum.auth.v1 import auth_service_pb2 as auth_pb
-from centrum.auth.v1 import principal_pb2
-from centrum.services.auth.validators import VALIDATORS
+from centrum.interceptors.redaction import sensitivity_of
+from centrum.interceptors.validation import _generic_violations
+from centrum.policy.v1 import policy_pb2
 from harness.centrum import StartCentrum
 from harness.echo_client import detail
 
@@ -166,7 +169,8 @@ async def test_lifetimes_must_end_at_a_representable_time(admin: Admin) -> None:
 
 
 async def test_nul_characters_are_invalid_argument(admin_on: Admin) -> None:
-    """PostgreSQL text holds no NUL: every auth RPC refuses one in any string, by field."""
+    """PostgreSQL text holds no NUL: every auth RPC refuses one in any string but a SECRET one,
+    by field."""
     admin = admin_on
     account = (await admin.service_account()).service_account
     user = (await admin.user("nul-test", "correct horse battery staple")).user
@@ -294,17 +298,69 @@ async def test_values_wider_than_their_column_are_invalid_argument(admin_on: Adm
     ]
 
 
-def test_every_auth_rpc_has_a_validator() -> None:
-    """The NUL rule reaches RPCs without rules of their own (lists, lookups)."""
-    from centrum.auth.v1 import auth_admin_service_pb2, auth_service_pb2
+def test_the_nul_rule_reaches_every_auth_rpc() -> None:
+    """The chain's generic rule refuses NUL, auth validators or not: each string field of every
+    auth request is named, except the SECRET ones, which reach the service."""
+    secret_fields: set[str] = set()
+    for module, name in (
+        (auth_service_pb2, "AuthService"),
+        (auth_admin_service_pb2, "AuthAdminService"),
+    ):
+        for method in module.DESCRIPTOR.services_by_name[name].methods:
+            request_type = message_factory.GetMessageClass(method.input_type)
+            for field in method.input_type.fields:
+                if field.type != descriptor.FieldDescriptor.TYPE_STRING:
+                    continue
+                request = request_type()
+                if field.is_repeated:
+                    getattr(request, field.name).append("\x00")
+                else:
+                    setattr(request, field.name, "\x00")
+                secret = sensitivity_of(field) == policy_pb2.SENSITIVITY_SECRET
+                if secret:
+                    secret_fields.add(f"{method.name}.{field.name}")
+                expected = [] if secret else [field.name]
+                assert [v.field for v in _generic_violations(request)] == expected, request
+    assert {"Login.password", "Token.client_secret", "IntrospectToken.token"} <= secret_fields
 
-    methods = {
-        f"/{service.full_name}/{method.name}"
-        for module, name in (
-            (auth_service_pb2, "AuthService"),
-            (auth_admin_service_pb2, "AuthAdminService"),
+
+async def _refusal(call: Awaitable[Any]) -> tuple[grpc.StatusCode, str, str]:
+    """The code, message and ErrorInfo reason a call failed with."""
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await call
+    return failure.value.code(), failure.value.details() or "", error_info(failure.value).reason
+
+
+async def test_secrets_holding_nul_are_wrong_credentials(admin_on: Admin) -> None:
+    """A NUL in a password, client secret or refresh token is no caller mistake to point out:
+    it reaches the service (secrets are stored only hashed) and is answered exactly like a wrong
+    secret, for a known or unknown user or client, on PostgreSQL too (no lookup by it)."""
+    admin = admin_on
+    auth = admin.client.auth
+    password = "correct horse battery staple"
+    await admin.user("nul-secret", password)
+    created = await admin.service_account()
+    client_id, client_secret = created.service_account.client_id, created.client_secret
+
+    wrong_login = await _refusal(admin.login("nul-secret", password + "!"))
+    assert wrong_login[0] == grpc.StatusCode.UNAUTHENTICATED
+    for username in ("nul-secret", "nobody"):
+        assert await _refusal(admin.login(username, password + "\x00")) == wrong_login
+    wrong_client = await _refusal(admin.token_for(client_id, client_secret + "!"))
+    assert wrong_client[0] == grpc.StatusCode.UNAUTHENTICATED
+    for unknown_or_known in (client_id, "cl_unknown"):
+        assert await _refusal(admin.token_for(unknown_or_known, "\x00")) == wrong_client
+        assert await _refusal(admin.token_for(unknown_or_known, client_secret + "\x00")) == (
+            wrong_client
         )
-        for service in [module.DESCRIPTOR.services_by_name[name]]
-        for method in service.methods
-    }
-    assert methods <= set(VALIDATORS)
+    wrong_refresh = await _refusal(auth.Refresh(auth_pb.RefreshRequest(refresh_token="crt_a.b")))
+    assert wrong_refresh[0] == grpc.StatusCode.UNAUTHENTICATED
+    for token in ("\x00", "crt_\x00.b", "crt_a.\x00"):
+        refresh = auth.Refresh(auth_pb.RefreshRequest(refresh_token=token))
+        assert await _refusal(refresh) == wrong_refresh
+    # The failures locked nothing that a right secret cannot open, and a password holding a NUL
+    # is stored (hashed) like any other.
+    await admin.login("nul-secret", password)
+    await admin.token_for(client_id, client_secret)
+    await admin.user("nul-password", password + "\x00")
+    assert (await admin.login("nul-password", password + "\x00")).session_id

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
 from typing import Any
 
-from google.protobuf import descriptor, message
+from google.protobuf import message
 
-from centrum.auth.v1 import auth_admin_service_pb2, auth_service_pb2, principal_pb2
+from centrum.auth.v1 import principal_pb2
 from centrum.interceptors.errors import FieldViolation
 from centrum.interceptors.validation import Validator
 from centrum.services.auth.directory import ROLE_NAME_PATTERN, SCOPE_PATTERN
@@ -90,55 +89,6 @@ def _lifetime(field: str, value: Any) -> Iterable[FieldViolation]:
         yield FieldViolation(field, "must be at most 100 years")
 
 
-_SKIP, _TEXT, _TEXTS, _MAP, _MESSAGE, _MESSAGES = range(6)
-
-
-@cache
-def _kind(field: descriptor.FieldDescriptor) -> int:
-    """How `_no_nul` treats a field (cached: descriptor attributes are slow to read per call)."""
-    if field.type == descriptor.FieldDescriptor.TYPE_STRING:
-        return _TEXTS if field.is_repeated else _TEXT
-    if field.type != descriptor.FieldDescriptor.TYPE_MESSAGE:
-        return _SKIP
-    entry = field.message_type
-    if entry is not None and entry.GetOptions().map_entry:
-        return _MAP
-    return _MESSAGES if field.is_repeated else _MESSAGE
-
-
-def _no_nul(
-    message_value: message.Message, prefix: str = "", skip: frozenset[str] = frozenset()
-) -> list[FieldViolation]:
-    """Strings holding NUL characters, at any depth: PostgreSQL text cannot hold them, and no
-    name, identifier, token or secret of the auth service contains one."""
-    found: list[FieldViolation] = []
-    for field, value in message_value.ListFields():
-        kind = _kind(field)
-        if kind == _SKIP or (skip and prefix + field.name in skip):
-            continue
-        path = prefix + field.name
-        if kind == _TEXT:
-            if "\x00" in value:
-                found.append(FieldViolation(path, "must not contain NUL characters"))
-        elif kind == _TEXTS:
-            if any("\x00" in item for item in value):
-                found.append(FieldViolation(path, "must not contain NUL characters"))
-        elif kind == _MAP:
-            items = list(value.items())
-            if any(
-                (isinstance(k, str) and "\x00" in k) or (isinstance(v, str) and "\x00" in v)
-                for k, v in items
-            ):
-                found.append(FieldViolation(path, "must not contain NUL characters"))
-            for _, item in items:
-                if isinstance(item, message.Message):
-                    found.extend(_no_nul(item, path + "."))
-        else:
-            for item in value if kind == _MESSAGES else [value]:
-                found.extend(_no_nul(item, path + "."))
-    return found
-
-
 def _user(request: Any, prefix: str, *, creating: bool) -> Iterable[FieldViolation]:
     user = request.user
     if (creating or "username" in request_paths(request)) and not _USERNAME.match(user.username):
@@ -177,7 +127,7 @@ def _rule(*checks: Callable[[Any], Iterable[FieldViolation]]) -> Validator:
 _AUTH = "/centrum.auth.v1.AuthService/"
 _ADMIN = "/centrum.auth.v1.AuthAdminService/"
 
-_RULES: dict[str, Validator] = {
+VALIDATORS: dict[str, Validator] = {
     _AUTH + "Login": _rule(
         lambda r: _required(r, "username", "password"),
         lambda r: _length("username", r.username, 320),
@@ -301,32 +251,3 @@ _RULES: dict[str, Validator] = {
         lambda r: _required(r, "role_id"), lambda r: _principal("principal", r.principal)
     ),
 }
-
-
-# Tokens that introspection and revocation must answer as inactive or revoked (RFC 7662 and
-# 7009), NUL or not: the credential parser refuses them before any lookup.
-_ANY_TOKEN = {
-    _AUTH + "IntrospectToken": frozenset({"token"}),
-    _AUTH + "RevokeToken": frozenset({"token"}),
-}
-
-
-def _with_no_nul(method: str) -> Validator:
-    rule = _RULES.get(method)
-    skip = _ANY_TOKEN.get(method, frozenset())
-
-    def validate(request: message.Message) -> list[FieldViolation]:
-        return [*_no_nul(request, skip=skip), *(rule(request) if rule is not None else ())]
-
-    return validate
-
-
-VALIDATORS: dict[str, Validator] = {
-    f"/{service.full_name}/{method.name}": _with_no_nul(f"/{service.full_name}/{method.name}")
-    for service in (
-        auth_service_pb2.DESCRIPTOR.services_by_name["AuthService"],
-        auth_admin_service_pb2.DESCRIPTOR.services_by_name["AuthAdminService"],
-    )
-    for method in service.methods
-}
-"""Every RPC of the auth services: its own rules, and no NUL character in any string."""
