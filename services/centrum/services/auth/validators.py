@@ -99,6 +99,7 @@ def _user(request: Any, prefix: str, *, creating: bool) -> Iterable[FieldViolati
 
 
 def _display_name(account: Any) -> Iterable[FieldViolation]:
+    """A service account's display name: required, at most the column's width."""
     if not account.display_name:
         yield FieldViolation("service_account.display_name", "is required")
     yield from _length("service_account.display_name", account.display_name, _MAX_DISPLAY_NAME)
@@ -182,10 +183,7 @@ VALIDATORS: dict[str, Validator] = {
     _ADMIN + "DeleteUser": _rule(lambda r: _required(r, "user_id")),
     _ADMIN + "SetUserPassword": _rule(lambda r: _required(r, "user_id", "password")),
     _ADMIN + "CreateServiceAccount": _rule(
-        lambda r: _required(r, "service_account.display_name"),
-        lambda r: _length(
-            "service_account.display_name", r.service_account.display_name, _MAX_DISPLAY_NAME
-        ),
+        lambda r: _display_name(r.service_account),
         lambda r: _non_negative(
             "service_account.access_token_ttl", r.service_account.access_token_ttl
         ),
