@@ -10,12 +10,16 @@ from typing import Any
 
 import grpc
 import pytest
+import sqlalchemy.exc
 from google.protobuf import struct_pb2
 from google.rpc import error_details_pb2
 
 from centrum.config.v1 import config_service_pb2 as pb
+from centrum.interceptors.errors import Unavailable
 from centrum.sdk import aio
 from centrum.server import CentrumApp
+from centrum.services.config.values import KeyFilter, ValueStore
+from centrum.services.db import create_engine, database_error, migrate
 from harness.centrum import StartCentrum
 from harness.echo_client import detail
 from harness.tokens import TokenMint
@@ -293,3 +297,26 @@ async def test_reads_need_the_read_scope(
             client.config.SetValue(pb.SetValueRequest(environment="e", key="k", value=number(1)))
         )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_only_an_unreachable_database_is_reported_as_unavailable(postgres_url: str) -> None:
+    """UNAVAILABLE tells a caller to retry, so it is kept for a database that is away or busy.
+    A statement PostgreSQL refuses (here a NUL in a key, which the chain's validation keeps
+    callers from sending) fails again on every retry: the store lets the driver's error through,
+    and the error mapper answers it INTERNAL with an error id."""
+    key = KeyFilter("t", "e", "a\x00b")
+    await asyncio.to_thread(migrate, postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        with pytest.raises(sqlalchemy.exc.DataError) as refused:
+            await ValueStore(engine).get(key)
+    finally:
+        await engine.dispose()
+    assert database_error(refused.value) is None
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/centrum")
+    try:
+        with pytest.raises(Unavailable) as away:
+            await ValueStore(unreachable).get(key)
+    finally:
+        await unreachable.dispose()
+    assert away.value.retry_after_s is not None

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.services.config.secret_backend import (
@@ -27,7 +27,7 @@ from centrum.services.config.secret_backend import (
     version_mismatch,
 )
 from centrum.services.config.tables import secret_versions, secrets
-from centrum.services.db import ping
+from centrum.services.db import DATABASE_OUTAGES, ping
 from centrum.services.keys import MasterKey
 
 __all__ = ["LocalSecretBackend", "sealing_purpose"]
@@ -104,7 +104,7 @@ class LocalSecretBackend:
                         )
                     )
                 ).first()
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise self._down(exc) from exc
         if row is None:
             raise not_found(path, version=wanted)
@@ -141,7 +141,7 @@ class LocalSecretBackend:
         except IntegrityError as exc:
             # Another writer created the secret between our update and insert.
             raise version_mismatch(0) from exc
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise self._down(exc) from exc
         return info
 
@@ -214,7 +214,7 @@ class LocalSecretBackend:
                     .order_by(secret_versions.c.version.desc())
                 )
                 versions = [_version(row) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise self._down(exc) from exc
         if meta is None:
             raise not_found(path)
@@ -259,7 +259,7 @@ class LocalSecretBackend:
                 )
                 await connection.execute(sa.update(secret_versions).where(selected).values(values))
                 return changed
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise self._down(exc) from exc
 
     async def list_secrets(self, tenant: str, prefix: str) -> list[SecretInfo]:
@@ -275,7 +275,7 @@ class LocalSecretBackend:
                     .order_by(secrets.c.path)
                 )
                 return [_info(row) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise self._down(exc) from exc
 
     async def ping(self) -> bool:

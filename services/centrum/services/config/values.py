@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.interceptors.errors import (
@@ -25,6 +24,7 @@ from centrum.interceptors.errors import (
     Unavailable,
 )
 from centrum.services.config.tables import config_changes, config_head, config_keys
+from centrum.services.db import DATABASE_OUTAGES
 
 __all__ = ["Change", "KeyFilter", "ValueStore", "WriteResult", "compacted_error"]
 
@@ -142,7 +142,7 @@ class ValueStore:
         try:
             async with self._engine.connect() as connection:
                 return await self._head(connection)
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     @staticmethod
@@ -160,7 +160,7 @@ class ValueStore:
         try:
             async with self._engine.connect() as connection:
                 return int((await connection.execute(query)).scalar() or 0)
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def get(self, where: KeyFilter, revision: int = 0) -> tuple[Change, int]:
@@ -198,7 +198,7 @@ class ValueStore:
                     ).scalar()
                     if removed:
                         raise compacted_error(where, revision, int(removed))
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
         if row is None or row.deleted:
             raise NotFound(
@@ -250,7 +250,7 @@ class ValueStore:
                 if at < head:
                     await self._check_listable(connection, where, at)
                 rows = (await connection.execute(query)).all()
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
         return [_change(row) for row in rows], at
 
@@ -298,7 +298,7 @@ class ValueStore:
             async with self._engine.connect() as connection:
                 rows = await connection.execute(query.order_by(c.revision.desc()).limit(limit))
                 return [_change(row) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def changes(
@@ -318,7 +318,7 @@ class ValueStore:
             async with self._engine.connect() as connection:
                 rows = await connection.execute(query.order_by(c.revision).limit(limit))
                 return [_change(row) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def changes_for_hub(self, after: int, limit: int) -> tuple[list[Change], int]:
@@ -337,7 +337,7 @@ class ValueStore:
                     sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
                 )
                 return changes, int(removed.scalar_one())
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     # --- writes --------------------------------------------------------------------------------
@@ -529,7 +529,7 @@ class ValueStore:
                             **({"compacted_revision": removed} if removed else {}),
                         )
                     )
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
         return WriteResult(change, int(state.revision) if state is not None else 0)
 

@@ -5,9 +5,11 @@ Tables are declared on `metadata` by each service's `tables` module; Alembic mig
 """
 
 from centrum.services.db.engine import (
+    DATABASE_OUTAGES,
     BackendUnavailable,
     create_engine,
     database_error,
+    outage_message,
     ping,
     sync_url,
 )
@@ -15,11 +17,13 @@ from centrum.services.db.migrate import migrate
 from centrum.services.db.schema import metadata
 
 __all__ = [
+    "DATABASE_OUTAGES",
     "BackendUnavailable",
     "create_engine",
     "database_error",
     "metadata",
     "migrate",
+    "outage_message",
     "ping",
     "sync_url",
 ]

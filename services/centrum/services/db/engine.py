@@ -7,18 +7,39 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from centrum.interceptors.errors import Unavailable
 from centrum.services.db.sqlite_writers import WriterConnection
 
-__all__ = ["BackendUnavailable", "create_engine", "database_error", "ping", "sync_url"]
+__all__ = [
+    "DATABASE_OUTAGES",
+    "BackendUnavailable",
+    "create_engine",
+    "database_error",
+    "outage_message",
+    "ping",
+    "sync_url",
+]
 
 
 class BackendUnavailable(RuntimeError):
     """A backend could not be reached; callers map it to UNAVAILABLE with RetryInfo."""
+
+
+DATABASE_OUTAGES: tuple[type[Exception], ...] = (OperationalError, InterfaceError, OSError)
+"""What a database that is away, restarting, locked or full raises: worth a retry, so services
+answer UNAVAILABLE with RetryInfo. Anything else a driver raises (DataError, ProgrammingError,
+an unexpected IntegrityError) is a statement the database refused: a bug that a retry repeats,
+so it is left to the error mapper, which answers INTERNAL with an error id."""
+
+
+def outage_message(exc: BaseException) -> str:
+    """The driver's own words for a database error, without the statement and parameters
+    SQLAlchemy appends to its message (parameters may hold user data)."""
+    return str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
 
 
 def database_error(exc: BaseException) -> Unavailable | None:
@@ -29,7 +50,9 @@ def database_error(exc: BaseException) -> Unavailable | None:
         return Unavailable(
             "the database is busy; retry shortly", reason="DATABASE_BUSY", retry_after_s=1.0
         )
-    if isinstance(exc, OperationalError | BackendUnavailable):
+    if isinstance(exc, OperationalError | InterfaceError | BackendUnavailable) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
         return Unavailable(
             "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
         )

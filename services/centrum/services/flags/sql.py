@@ -8,11 +8,11 @@ from typing import TypeVar
 import sqlalchemy as sa
 from google.protobuf import message as proto_message
 from google.protobuf import timestamp_pb2
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.config.v1 import flag_service_pb2 as pb
-from centrum.services.db import BackendUnavailable
+from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable
 from centrum.services.flags.store import (
     ObjectExists,
     ObjectMissing,
@@ -65,7 +65,7 @@ class SqlFlagStore:
                         )
                     )
                 ).scalar_one_or_none()
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
         return None if blob is None else kind.FromString(blob)
 
@@ -88,7 +88,7 @@ class SqlFlagStore:
                     .limit(limit)
                 )
                 return [pb.Flag.FromString(row[0]) for row in rows], revision
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def list_segments(
@@ -108,7 +108,7 @@ class SqlFlagStore:
                     .limit(limit)
                 )
                 return [pb.Segment.FromString(row[0]) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def snapshot(self, tenant: str, environment: str) -> pb.FlagSetSnapshot:
@@ -134,7 +134,7 @@ class SqlFlagStore:
                     segments=[pb.Segment.FromString(row[0]) for row in segment_rows],
                     revision=revision,
                 )
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def revision(self, tenant: str, environment: str) -> int:
@@ -142,7 +142,7 @@ class SqlFlagStore:
         try:
             async with self._engine.connect() as connection:
                 return await self._head_revision(connection, tenant, environment)
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def changes_since(
@@ -173,7 +173,7 @@ class SqlFlagStore:
                     .limit(limit)
                 )
                 return [pb.FlagChange.FromString(row[0]) for row in rows]
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     @staticmethod
@@ -452,7 +452,7 @@ class SqlFlagStore:
                         .values(retained_from=oldest_kept)
                     )
                 return change
-        except (DBAPIError, OSError) as exc:
+        except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
 
     async def _ensure_head(self, tenant: str, environment: str) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.notification.v1 import notification_pb2 as pb
-from centrum.services.db import BackendUnavailable
+from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable, outage_message
 from centrum.services.notification.tables import (
     notification_attempts,
     notification_history,
@@ -208,8 +208,8 @@ class Outbox:
                 return await self._accept_once(new)
             except IntegrityError:
                 continue  # a concurrent send with the same key won; read what it stored
-            except DBAPIError as exc:
-                raise BackendUnavailable(f"database: {exc.orig}") from exc
+            except DATABASE_OUTAGES as exc:
+                raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         raise BackendUnavailable("idempotency key contention")
 
     async def _accept_once(self, new: NewNotification) -> tuple[Any, bool]:
@@ -285,8 +285,8 @@ class Outbox:
                         )
                     ):
                         results[row.id] = (row, False)
-            except DBAPIError as exc:
-                raise BackendUnavailable(f"database: {exc.orig}") from exc
+            except DATABASE_OUTAGES as exc:
+                raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         out: list[tuple[Any, bool]] = []
         for item in items:
             if item.idempotency_key:
@@ -355,8 +355,8 @@ class Outbox:
                 if full:
                     await self._load_details(connection, [record])
                 return record
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     async def _load_details(self, connection: AsyncConnection, records: list[Record]) -> None:
         by_id = {r.row.id: r for r in records}
@@ -426,8 +426,8 @@ class Outbox:
                 if full and records:
                     await self._load_details(connection, records)
                 return records
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     # --- operator changes ------------------------------------------------------------------
 
@@ -497,8 +497,8 @@ class Outbox:
                         )
                     )
                 ).scalar_one_or_none()
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         if status is None:
             return False
         if status == unchanged:
@@ -588,7 +588,7 @@ class Outbox:
                     [_history(row.id, pb.NOTIFICATION_STATUS_SENDING, now) for row in rows],
                 )
         except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return [Claimed(row, token, row.attempt_count, now) for row in rows]
 
     async def finish(self, outcomes: Sequence[Outcome]) -> list[bool]:
@@ -648,7 +648,7 @@ class Outbox:
                 if history:
                     await connection.execute(sa.insert(notification_history), history)
         except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return kept
 
 

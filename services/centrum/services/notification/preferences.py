@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.notification.v1 import notification_pb2 as pb
 from centrum.notification.v1 import preference_pb2
-from centrum.services.db import BackendUnavailable
+from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable, outage_message
 from centrum.services.notification.ids import new_id
 from centrum.services.notification.tables import (
     notification_preferences,
@@ -68,8 +67,8 @@ class PreferenceStore:
                         .order_by(p.category, p.channel)
                     )
                 )
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         updated = max((r.update_time for r in rows), default=None)
         return [Rule(r.category, r.channel, r.enabled) for r in rows], updated
 
@@ -105,8 +104,8 @@ class PreferenceStore:
                             for r in {(r.category, r.channel): r for r in rules}.values()
                         ],
                     )
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     async def suppressed(
         self, tenant: str, channel: int, addresses: Sequence[str]
@@ -127,8 +126,8 @@ class PreferenceStore:
                     )
                 )
                 return {row.address: row.reason for row in rows}
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     async def add_suppression(
         self,
@@ -181,8 +180,8 @@ class PreferenceStore:
                         sa.select(notification_suppressions).where(s.id == suppression_id)
                     )
                 ).one()
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return suppression_proto(row)
 
     async def list_suppressions(
@@ -203,8 +202,8 @@ class PreferenceStore:
         try:
             async with self._engine.connect() as connection:
                 return [suppression_proto(r) for r in await connection.execute(query)]
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     async def remove_suppression(self, tenant: str, suppression_id: str) -> bool:
         """Lifts a suppression; False when there is none with that id."""
@@ -216,8 +215,8 @@ class PreferenceStore:
                         s.tenant == tenant, s.id == suppression_id
                     )
                 )
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return bool(result.rowcount)
 
 

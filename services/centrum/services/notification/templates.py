@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.interceptors.errors import (
@@ -21,7 +21,7 @@ from centrum.interceptors.errors import (
 )
 from centrum.notification.v1 import notification_pb2 as pb
 from centrum.notification.v1 import template_pb2
-from centrum.services.db import BackendUnavailable
+from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable, outage_message
 from centrum.services.notification.rendering import check_syntax
 from centrum.services.notification.tables import notification_templates
 
@@ -103,8 +103,8 @@ class TemplateStore:
                 reason="TEMPLATE_EXISTS",
                 resource=("template", template_id),
             ) from None
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return stored
 
     async def get(self, tenant: str, template_id: str, version: int = 0) -> template_pb2.Template:
@@ -115,8 +115,8 @@ class TemplateStore:
         try:
             async with self._engine.connect() as connection:
                 payload = (await connection.execute(query)).scalar_one_or_none()
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         if payload is None:
             raise NotFound(
                 f"template {template_id!r}"
@@ -141,8 +141,8 @@ class TemplateStore:
         try:
             async with self._engine.connect() as connection:
                 rows = (await connection.execute(query)).scalars().all()
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         return [template_pb2.Template.FromString(p) for p in rows]
 
     async def versions(
@@ -157,8 +157,8 @@ class TemplateStore:
         try:
             async with self._engine.connect() as connection:
                 rows = (await connection.execute(query)).scalars().all()
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
         if not rows and not before_version:
             await self.get(tenant, template_id)
         return [template_pb2.Template.FromString(p) for p in rows]
@@ -249,8 +249,8 @@ class TemplateStore:
                     sa.insert(notification_templates).values(**_row(tenant, candidate, now))
                 )
                 return candidate
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
     async def delete(self, tenant: str, template_id: str, expected_version: int) -> None:
         """Deletes every version; NOT_FOUND when missing, ABORTED on a version mismatch."""
@@ -282,8 +282,8 @@ class TemplateStore:
                         t.tenant == tenant, t.template_id == template_id
                     )
                 )
-        except DBAPIError as exc:
-            raise BackendUnavailable(f"database: {exc.orig}") from exc
+        except DATABASE_OUTAGES as exc:
+            raise BackendUnavailable(f"database: {outage_message(exc)}") from exc
 
 
 def _same_content(a: template_pb2.Template, b: template_pb2.Template) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 import structlog
 from google.protobuf import field_mask_pb2
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.interceptors.errors import (
@@ -23,6 +23,7 @@ from centrum.interceptors.errors import (
     NotFound,
     Unavailable,
 )
+from centrum.services.db import DATABASE_OUTAGES
 from centrum.services.storage.naming import bucket_name_violations, content_type_violations
 from centrum.services.storage.settings import StorageSettings
 from centrum.services.storage.tables import storage_buckets, storage_objects
@@ -55,7 +56,7 @@ async def database(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             yield connection
     except IntegrityError:
         raise
-    except (DBAPIError, OSError) as exc:
+    except DATABASE_OUTAGES as exc:
         _log.warning("database call failed", error=repr(exc)[:500])
         raise Unavailable(
             "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
