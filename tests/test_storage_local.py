@@ -31,6 +31,7 @@ from test_storage_kit import (
 from centrum.interceptors.context import CredentialKind, Principal
 from centrum.interceptors.errors import DataLoss
 from centrum.server import CentrumApp
+from centrum.services.storage.blobs import READ_CHUNK, LocalBlobStore
 from centrum.services.storage.crypto import ciphertext_size
 from centrum.services.storage.scanning import EICAR
 from centrum.storage.v1 import bucket_pb2, object_pb2
@@ -617,3 +618,33 @@ async def test_download_racing_an_overwrite_gets_the_version_it_started_on(
     else:
         with pytest.raises(DataLoss):
             _ = [chunk async for chunk in pending_bytes]
+
+
+async def test_local_reads_span_hops_and_report_truncation(tmp_path: Path) -> None:
+    """The local store reads several chunks per thread hop: any range comes back exactly, in
+    chunks of at most READ_CHUNK; a file cut short yields what it holds, then BLOB_TRUNCATED."""
+    store = LocalBlobStore(tmp_path)
+    blob = "ab" * 16
+    data = pattern(5 * READ_CHUNK + 3, seed=5)
+    writer = await store.writer("acme", blob, len(data))
+    await writer.write(data)
+    await writer.commit()
+    for start, end in [
+        (0, len(data)),
+        (0, 1),
+        (1, READ_CHUNK + 1),
+        (READ_CHUNK - 1, 3 * READ_CHUNK + 2),
+        (len(data) - 1, len(data)),
+        (7, 7),
+    ]:
+        chunks = [chunk async for chunk in store.read("acme", blob, start, end)]
+        assert b"".join(chunks) == data[start:end], (start, end)
+        assert all(0 < len(chunk) <= READ_CHUNK for chunk in chunks)
+    with store.path_of("acme", blob).open("r+b") as handle:
+        handle.truncate(2 * READ_CHUNK + 10)
+    received = bytearray()
+    with pytest.raises(DataLoss) as failure:
+        async for chunk in store.read("acme", blob, 0, len(data)):
+            received += chunk
+    assert failure.value.reason == "BLOB_TRUNCATED"
+    assert bytes(received) == data[: 2 * READ_CHUNK + 10]

@@ -10,7 +10,8 @@ then runs them per call:
 An exception from a step or the handler ends the call with the status the `ErrorMapper` derives,
 and every after hook still sees it (`call.code`), so a denied call is logged, counted and audited
 like any other. All four RPC shapes go through the same runner; response streams are iterated
-inside it so that after hooks see how the stream ended.
+inside it so that after hooks see how the stream ended. A handler may return or yield a response
+already in wire form (`encoded.Encoded`); the chain's serializer sends it as it is.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import grpc
 from google.protobuf import message
 
 from centrum.interceptors.context import Principal
+from centrum.interceptors.encoded import passing_encoded
 from centrum.interceptors.error_mapping import ErrorMapper
 from centrum.interceptors.policy import Policy, PolicyRegistry
 from centrum.interceptors.step import Step
@@ -159,7 +161,7 @@ class Chain(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         )
         serializers = {
             "request_deserializer": handler.request_deserializer,
-            "response_serializer": handler.response_serializer,
+            "response_serializer": passing_encoded(handler.response_serializer),
         }
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
