@@ -484,6 +484,17 @@ class SqlAuditLog:
         """The RFC 6962 audit path of leaf `index` in the tree of `size` (<= the head size)."""
         return await self.range_hashes(merkle.inclusion_ranges(index, size))
 
+    async def inclusion_proofs(self, indices: Sequence[int], size: int) -> list[list[bytes]]:
+        """The audit paths of several leaves in the tree of `size`, read together."""
+        paths = [merkle.inclusion_ranges(index, size) for index in indices]
+        hashes = await self.range_hashes([r for ranges in paths for r in ranges])
+        proofs: list[list[bytes]] = []
+        start = 0
+        for ranges in paths:
+            proofs.append(hashes[start : start + len(ranges)])
+            start += len(ranges)
+        return proofs
+
     async def consistency_proof(self, first: int, second: int) -> list[bytes]:
         """The RFC 6962 consistency proof from `first` to `second` leaves (<= the head size)."""
         return await self.range_hashes(merkle.consistency_ranges(first, second))

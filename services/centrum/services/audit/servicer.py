@@ -26,6 +26,7 @@ from centrum.interceptors.errors import (
 from centrum.sdk.audit import verifier_key
 from centrum.services.audit.export import ExportSink, FileSink, S3Exporter, StreamSink
 from centrum.services.audit.filters import PageToken, filter_condition, filter_fingerprint
+from centrum.services.audit.grouping import AppendGroups
 from centrum.services.audit.log import (
     EventConflict,
     SqlAuditLog,
@@ -76,6 +77,19 @@ def _store() -> Iterator[None]:
             "the audit store is unavailable; retry later",
             reason="AUDIT_STORE_UNAVAILABLE",
             retry_after_s=1.0,
+        ) from exc
+
+
+@contextlib.contextmanager
+def _conflicts() -> Iterator[None]:
+    try:
+        yield
+    except EventConflict as exc:
+        raise AlreadyExists(
+            str(exc),
+            reason="EVENT_ID_CONFLICT",
+            resource=("audit_entry", exc.event_id),
+            info={"index": str(exc.index)},
         ) from exc
 
 
@@ -138,6 +152,7 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         self._log = log
         self._s3 = s3 if s3 is not None else S3Exporter(None)
         self._checkpointer = checkpointer
+        self._groups = AppendGroups(log, checkpointer)
         self._origin = origin
         self._max_batch_size = max_batch_size
         self._export_dir = export_dir
@@ -170,16 +185,8 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
         return claimed
 
     async def _append(self, events: list[audit_pb2.AuditEvent]) -> list[Any]:
-        try:
-            with _store():
-                return await self._log.append(events, strict=True)
-        except EventConflict as exc:
-            raise AlreadyExists(
-                str(exc),
-                reason="EVENT_ID_CONFLICT",
-                resource=("audit_entry", exc.event_id),
-                info={"index": str(exc.index)},
-            ) from exc
+        with _store(), _conflicts():
+            return await self._log.append(events, strict=True)
 
     async def _consistency(self, known: int, checkpoint: StoredCheckpoint) -> Any:
         if not known or known > checkpoint.tree_size:
@@ -193,12 +200,12 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
     async def Append(
         self, request: audit_service_pb2.AppendRequest, context: Any
     ) -> audit_service_pb2.AppendResponse:
-        """Appends one event and answers with a checkpoint and proof covering it."""
+        """Appends one event and answers with a checkpoint and proof covering it (concurrent
+        Appends are written in groups, see `grouping`)."""
         event = self._claim(request.event, current_principal())
-        (outcome,) = await self._append([event])
-        with _store():
-            checkpoint = await self._checkpointer.issue()
-            path = await self._log.inclusion_proof(outcome.index, checkpoint.tree_size)
+        with _store(), _conflicts():
+            placed = await self._groups.append(event)
+        outcome, checkpoint = placed.outcome, placed.checkpoint
         response = audit_service_pb2.AppendResponse(
             index=outcome.index,
             leaf_hash=outcome.leaf_hash,
@@ -206,7 +213,9 @@ class AuditServicer(audit_service_pb2_grpc.AuditServiceServicer):
             deduplicated=outcome.deduplicated,
             checkpoint=checkpoint_message(self._origin, checkpoint),
             inclusion_proof=audit_pb2.InclusionProof(
-                leaf_index=outcome.index, tree_size=checkpoint.tree_size, hashes=path
+                leaf_index=outcome.index,
+                tree_size=checkpoint.tree_size,
+                hashes=placed.inclusion_proof,
             ),
         )
         consistency = await self._consistency(request.known_tree_size, checkpoint)
