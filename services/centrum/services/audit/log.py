@@ -21,7 +21,7 @@ from hashlib import sha256 as _sha256
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.audit.v1 import audit_pb2
@@ -213,6 +213,20 @@ def _same_content(stored: bytes | None, event: audit_pb2.AuditEvent) -> bool:
         message.ClearField("submitter")
     return before.SerializeToString(deterministic=True) == after.SerializeToString(
         deterministic=True
+    )
+
+
+_CHECKPOINT_COLUMNS = ("tree_size", "root_hash", "timestamp_ns", "key_id", "note")
+_CHECKPOINT_SELECT = (
+    "SELECT tree_size, root_hash, timestamp_ns, key_id, note FROM audit_checkpoints"
+)
+
+
+def _checkpoint(row: Sequence[Any]) -> StoredCheckpoint:
+    """A StoredCheckpoint of a row in `_CHECKPOINT_COLUMNS` order."""
+    tree_size, root_hash, timestamp_ns, key_id, note = row
+    return StoredCheckpoint(
+        int(tree_size), bytes(root_hash), int(timestamp_ns), bytes(key_id), str(note)
     )
 
 
@@ -568,26 +582,41 @@ class SqlAuditLog:
 
     # -- checkpoints and keys ----------------------------------------------------------------
 
-    async def add_checkpoint(self, checkpoint: StoredCheckpoint) -> StoredCheckpoint:
-        """Stores a checkpoint; if one of that size exists already, returns the stored one."""
-        try:
-            async with self._engine.begin() as connection:
-                await connection.execute(
-                    sa.insert(audit_checkpoints).values(
-                        tree_size=checkpoint.tree_size,
-                        root_hash=checkpoint.root_hash,
-                        timestamp_ns=checkpoint.timestamp_ns,
-                        key_id=checkpoint.key_id,
-                        note=checkpoint.note,
-                    )
-                )
-            return checkpoint
-        except IntegrityError:
-            existing = await self.checkpoint_at(checkpoint.tree_size)
-            assert existing is not None
-            return existing
-        except (DBAPIError, OSError) as exc:
-            raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
+    async def checkpoint_head(
+        self, sign: Callable[[int, bytes], StoredCheckpoint]
+    ) -> StoredCheckpoint:
+        """A checkpoint of the current tree, in one write transaction: the latest stored one
+        when it covers the head, else `sign(size, root)` of the head, stored.
+
+        `sign` runs inside the transaction (an Ed25519 signature, tens of microseconds); holding
+        the head's lock meanwhile is what makes the checkpoint's size the head's.
+        """
+
+        def issue(cursor: Cursor, sql: Sql) -> StoredCheckpoint:
+            cursor.execute(sql(_LOCK_HEAD))
+            size, blob = cursor.fetchone()
+            cursor.execute(sql(f"{_CHECKPOINT_SELECT} ORDER BY tree_size DESC LIMIT 1"))
+            latest = cursor.fetchone()
+            if latest is not None and int(latest[0]) >= int(size):
+                return _checkpoint(latest)
+            compact = merkle.CompactRange.decode(int(size), None if blob is None else bytes(blob))
+            signed = sign(compact.size, compact.root())
+            cursor.execute(
+                sql(
+                    "INSERT INTO audit_checkpoints (tree_size, root_hash, timestamp_ns, key_id, "
+                    "note) VALUES (?, ?, ?, ?, ?)"
+                ),
+                (
+                    signed.tree_size,
+                    signed.root_hash,
+                    signed.timestamp_ns,
+                    signed.key_id,
+                    signed.note,
+                ),
+            )
+            return signed
+
+        return await self._hop(issue, write=True)
 
     async def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The checkpoint of the largest tree size, if any was issued."""
@@ -610,21 +639,12 @@ class SqlAuditLog:
         try:
             async with self._engine.connect() as connection:
                 result = await connection.execute(
-                    sa.select(audit_checkpoints)
+                    sa.select(*(audit_checkpoints.c[name] for name in _CHECKPOINT_COLUMNS))
                     .where(condition)
                     .order_by(column.desc() if descending else column)
                     .limit(limit)
                 )
-                return [
-                    StoredCheckpoint(
-                        int(r.tree_size),
-                        bytes(r.root_hash),
-                        int(r.timestamp_ns),
-                        bytes(r.key_id),
-                        str(r.note),
-                    )
-                    for r in result
-                ]
+                return [_checkpoint(tuple(row)) for row in result]
         except (DBAPIError, OSError) as exc:
             raise BackendUnavailable(f"audit store unavailable: {exc.__class__.__name__}") from exc
 

@@ -106,12 +106,10 @@ class Checkpointer:
     async def issue(self) -> StoredCheckpoint:
         """Returns a checkpoint of the current tree, signing one if none covers it yet."""
         signer = await self.signer()
-        head = await self._log.head()
-        latest = await self._log.latest_checkpoint()
-        if latest is not None and latest.tree_size >= head.size:
-            return latest
-        now = self._clock_ns()
-        note = signer.sign(checkpoint_body(self._origin, head.size, head.root, now))
-        return await self._log.add_checkpoint(
-            StoredCheckpoint(head.size, head.root, now, signer.key_id, note)
-        )
+
+        def sign(size: int, root: bytes) -> StoredCheckpoint:
+            now = self._clock_ns()
+            note = signer.sign(checkpoint_body(self._origin, size, root, now))
+            return StoredCheckpoint(size, root, now, signer.key_id, note)
+
+        return await self._log.checkpoint_head(sign)
