@@ -7,16 +7,18 @@ from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
 import structlog
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from centrum.interceptors.errors import Unavailable
+from centrum.services.db import DATABASE_OUTAGES
 
 __all__ = ["backend_boundary"]
 
 _log = structlog.get_logger("centrum.auth")
 P = ParamSpec("P")
 R = TypeVar("R")
+_OUTAGES: tuple[type[Exception], ...] = (*DATABASE_OUTAGES, PoolTimeout)
 
 
 def backend_boundary(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
@@ -26,7 +28,7 @@ def backend_boundary(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitabl
     async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return await handler(*args, **kwargs)
-        except (OperationalError, PoolTimeout, ConnectionError) as exc:
+        except _OUTAGES as exc:
             _log.warning("auth database unavailable", error=type(exc).__name__)
             raise Unavailable(
                 "the auth database is unreachable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
