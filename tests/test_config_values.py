@@ -19,7 +19,7 @@ from centrum.interceptors.errors import Unavailable
 from centrum.sdk import aio
 from centrum.server import CentrumApp
 from centrum.services.config.values import KeyFilter, ValueStore
-from centrum.services.db import create_engine, database_error, migrate
+from centrum.services.db import create_engine, database_error, migrate, outage_message
 from harness.centrum import StartCentrum
 from harness.echo_client import detail
 from harness.tokens import TokenMint
@@ -320,3 +320,24 @@ async def test_only_an_unreachable_database_is_reported_as_unavailable(postgres_
     finally:
         await unreachable.dispose()
     assert away.value.retry_after_s is not None
+
+
+async def test_an_outage_message_leaves_out_the_statement_and_its_parameters(
+    postgres_url: str,
+) -> None:
+    """SQLAlchemy's message of a failed statement repeats the statement and its parameters,
+    which may hold user data; what the services log and pass on is the driver's own words."""
+    engine = create_engine(postgres_url)
+    try:
+        with pytest.raises(sqlalchemy.exc.DataError) as refused:
+            async with engine.connect() as connection:
+                await connection.execute(
+                    sqlalchemy.text("SELECT CAST(:value AS text)"), {"value": "user-data\x00"}
+                )
+    finally:
+        await engine.dispose()
+    assert "user-data" in str(refused.value)
+    message = outage_message(refused.value)
+    assert "user-data" not in message and "SELECT" not in message
+    assert "NUL" in message
+    assert outage_message(ConnectionRefusedError("refused")) == "refused"
