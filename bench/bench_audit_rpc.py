@@ -13,16 +13,14 @@ threads, `/proc`), medians over rounds, and append's rate as a ratio of the batc
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import os
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 
 from _load import process_cpu_s
-from soak import mix_server
+from soak import bench_main
 
 from centrum.audit.v1 import audit_pb2, audit_service_pb2
 from centrum.sdk import aio
@@ -104,17 +102,7 @@ async def _run(
 
 def main() -> None:
     """Starts the server, runs the rounds, prints one JSON line."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    # Limits raised so that no call is refused (the contract's are per principal per minute).
-    raised = {
-        "CENTRUM_RATE_LIMITS__AUDIT.APPEND__PER_MINUTE": "10000000",
-        "CENTRUM_RATE_LIMITS__AUDIT.APPEND_BATCH__PER_MINUTE": "10000000",
-    }
-    with mix_server(raised) as (target, tokens, pid):
-        print(json.dumps(asyncio.run(_run(target, tokens, pid, args.seconds, args.rounds))))
+    bench_main(__doc__.split("\n")[0], ["audit.append", "audit.append_batch"], _run)
 
 
 if __name__ == "__main__":

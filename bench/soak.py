@@ -24,8 +24,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -254,6 +255,23 @@ def mix_server(env: dict[str, str]) -> Iterator[tuple[str, list[str], int]]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+MixRun = Callable[[str, list[str], int, float, int], Coroutine[Any, Any, dict[str, object]]]
+"""A benchmark's rounds against a mix server: (target, tokens, pid, seconds, rounds) -> report."""
+
+
+def bench_main(description: str, buckets: list[str], run: MixRun) -> None:
+    """A benchmark's command line: parses --seconds and --rounds, starts a mix server with the
+    rate-limit `buckets` raised so that no call is refused (the contract's limits are per
+    principal per minute), awaits `run` and prints its report as one JSON line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    raised = {f"CENTRUM_RATE_LIMITS__{name.upper()}__PER_MINUTE": "10000000" for name in buckets}
+    with mix_server(raised) as (target, tokens, pid):
+        print(json.dumps(asyncio.run(run(target, tokens, pid, args.seconds, args.rounds))))
 
 
 def main() -> None:

@@ -24,7 +24,8 @@ from centrum.interceptors.errors import Unavailable
 from centrum.services.audit.log import SqlAuditLog
 from centrum.services.auth.tables import access_tokens
 from centrum.services.auth.transactions import GroupInsert, writing
-from centrum.services.config.values import KeyFilter, ValueStore, WriteResult
+from centrum.services.config.tables import config_head
+from centrum.services.config.values import KeyFilter, ValueStore
 from centrum.services.db import BackendUnavailable, create_engine, migrate
 from centrum.services.db.sqlite_writers import WriterQueue, queue_for
 from harness.backends import async_wait_for
@@ -169,20 +170,31 @@ async def test_a_waiting_writer_proceeds_when_the_holder_commits(
         assert not queue.held and queue.waiting == 0
 
 
+async def _next_revision(engine: AsyncEngine) -> int:
+    """A write transaction straight to the queue: it takes the next revision of config's head."""
+    head = config_head.c
+    async with engine.begin() as connection:
+        taken = await connection.execute(
+            sa.update(config_head)
+            .where(head.id == 1)
+            .values(revision=head.revision + 1)
+            .returning(head.revision)
+        )
+        return int(taken.scalar_one())
+
+
 async def test_waiting_writers_are_served_in_arrival_order(database: Path) -> None:
-    """Writers queued behind a holder commit in the order they arrived (config revisions)."""
+    """Writers queued behind a holder commit in the order they arrived (revisions taken)."""
     async with engine_on(database) as engine:
         queue = _queue(database)
-        values = ValueStore(engine)
         async with holding(engine, database) as holder:
-            writers: list[asyncio.Task[WriteResult]] = []
-            for queued, key in enumerate(("first", "second", "third"), start=1):
-                where = KeyFilter("acme", "prod", key)
-                writers.append(asyncio.create_task(values.put(where, b"1", actor="test")))
-                await async_wait_for(partial(_queued, queue, queued), PATIENT_S, f"{key} to queue")
+            writers: list[asyncio.Task[int]] = []
+            for queued in range(1, 4):
+                writers.append(asyncio.create_task(_next_revision(engine)))
+                await async_wait_for(partial(_queued, queue, queued), PATIENT_S, f"writer {queued}")
             await holder.commit()
-            results = await asyncio.wait_for(asyncio.gather(*writers), PATIENT_S)
-        assert [r.change.revision for r in results] == [1, 2, 3]
+            revisions = await asyncio.wait_for(asyncio.gather(*writers), PATIENT_S)
+        assert revisions == [1, 2, 3]
 
 
 async def test_a_cancelled_waiter_does_not_keep_the_queue(database: Path) -> None:

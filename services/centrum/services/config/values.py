@@ -9,11 +9,12 @@ watchers read "every change after my cursor" from the table and never miss one t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from centrum.interceptors.errors import (
     Aborted,
@@ -24,11 +25,13 @@ from centrum.interceptors.errors import (
     Unavailable,
 )
 from centrum.services.config.tables import config_changes, config_head, config_keys
-from centrum.services.db import DATABASE_OUTAGES
+from centrum.services.db import DATABASE_OUTAGES, OneHop
 
 __all__ = ["Change", "KeyFilter", "ValueStore", "WriteResult", "compacted_error"]
 
 _RETRY_AFTER_S = 1.0
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,79 +130,95 @@ def _conflict(current: int) -> Aborted:
     )
 
 
+# The statements of the hot paths, built once: building one costs more than running it.
+# Parameters named k_* address one key (`_this_key`); an UPDATE sets the columns its other
+# parameters name.
+_key_columns = config_keys.c
+_change_columns = config_changes.c
+_HEAD = sa.select(config_head.c.revision).where(config_head.c.id == 1)
+_NEXT_REVISION = (
+    sa.update(config_head)
+    .where(config_head.c.id == 1)
+    .values(revision=config_head.c.revision + 1)
+    .returning(config_head.c.revision)
+)
+_IS_THIS_KEY = (
+    _key_columns.tenant == sa.bindparam("k_tenant"),
+    _key_columns.environment == sa.bindparam("k_environment"),
+    _key_columns.key == sa.bindparam("k_key"),
+)
+_KEY_STATE = sa.select(
+    _key_columns.revision, _key_columns.deleted, _key_columns.compacted_revision
+).where(*_IS_THIS_KEY)
+_INSERT_KEY = sa.insert(config_keys)
+_UPDATE_KEY = sa.update(config_keys).where(*_IS_THIS_KEY)
+_LATEST_AT = (
+    sa.select(config_changes)
+    .where(
+        _change_columns.tenant == sa.bindparam("k_tenant"),
+        _change_columns.environment == sa.bindparam("k_environment"),
+        _change_columns.key == sa.bindparam("k_key"),
+        _change_columns.revision <= sa.bindparam("at"),
+    )
+    .order_by(_change_columns.revision.desc())
+    .limit(1)
+)
+_CHANGE = sa.select(config_changes).where(_change_columns.revision == sa.bindparam("at"))
+_INSERT_CHANGE = sa.insert(config_changes)
+
+
 class ValueStore:
-    """The revisioned key/value store of config values, in the relational database."""
+    """The revisioned key/value store of config values, in the relational database.
+
+    Every read and every write is one unit of synchronous work on one connection
+    (`db.OneHop`): on SQLite one hand-off to the connection's thread instead of several per
+    statement, and a waiting writer holds no pooled connection, so reads keep flowing while
+    writes queue.
+    """
 
     def __init__(self, engine: AsyncEngine, *, keep_revisions: int = 0) -> None:
         """`keep_revisions`: revisions of each key its history keeps (0: all)."""
-        self._engine = engine
+        self._hop = OneHop(engine)
         self._keep_revisions = keep_revisions
+
+    async def _run(self, work: Callable[[sa.Connection], _T], *, write: bool = False) -> _T:
+        """Runs `work` on one connection; a database outage becomes UNAVAILABLE."""
+        try:
+            return await self._hop.run(work, write=write)
+        except DATABASE_OUTAGES as exc:
+            raise _unavailable(exc) from exc
 
     # --- reads ---------------------------------------------------------------------------------
 
     async def head(self) -> int:
         """The latest committed revision (0 before the first write)."""
-        try:
-            async with self._engine.connect() as connection:
-                return await self._head(connection)
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
-
-    @staticmethod
-    async def _head(connection: AsyncConnection) -> int:
-        result = await connection.execute(
-            sa.select(config_head.c.revision).where(config_head.c.id == 1)
-        )
-        return int(result.scalar_one())
+        return await self._run(_head)
 
     async def compacted(self, where: KeyFilter) -> int:
         """The newest revision compaction removed among the selected keys (0: none)."""
         query = _selected(
             sa.select(sa.func.max(config_keys.c.compacted_revision)), config_keys, where
         )
-        try:
-            async with self._engine.connect() as connection:
-                return int((await connection.execute(query)).scalar() or 0)
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
+        return await self._run(lambda connection: int(connection.execute(query).scalar() or 0))
 
     async def get(self, where: KeyFilter, revision: int = 0) -> tuple[Change, int]:
         """The key's last put at or before `revision` (0: latest), and the store's head."""
         assert where.key is not None
-        try:
-            async with self._engine.connect() as connection:
-                head = await self._head(connection)
-                if revision > head:
-                    raise _future(revision, head)
-                c = config_changes.c
-                query = (
-                    sa.select(config_changes)
-                    .where(
-                        c.tenant == where.tenant,
-                        c.environment == where.environment,
-                        c.key == where.key,
-                        c.revision <= (revision or head),
-                    )
-                    .order_by(c.revision.desc())
-                    .limit(1)
-                )
-                row = (await connection.execute(query)).first()
-                if row is None and revision:
-                    # Nothing kept at or before the revision: unknown if older rows were removed.
-                    k = config_keys.c
-                    removed = (
-                        await connection.execute(
-                            sa.select(k.compacted_revision).where(
-                                k.tenant == where.tenant,
-                                k.environment == where.environment,
-                                k.key == where.key,
-                            )
-                        )
-                    ).scalar()
-                    if removed:
-                        raise compacted_error(where, revision, int(removed))
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
+        this_key = _this_key(where)
+
+        def read(connection: sa.Connection) -> tuple[Any, int]:
+            head = _head(connection)
+            if revision > head:
+                raise _future(revision, head)
+            row = connection.execute(_LATEST_AT, {**this_key, "at": revision or head}).first()
+            if row is None and revision:
+                # Nothing kept at or before the revision: unknown if older rows were removed.
+                state = connection.execute(_KEY_STATE, this_key).first()
+                if state is not None and state.compacted_revision:
+                    raise compacted_error(where, revision, int(state.compacted_revision))
+            return row, head
+
+        row, head = await self._run(read)
         if row is None or row.deleted:
             raise NotFound(
                 f"config key {where.environment}/{where.key} has no value"
@@ -218,72 +237,40 @@ class ValueStore:
         """
         later = config_changes.alias("later")
         c = config_changes.c
-        try:
-            async with self._engine.connect() as connection:
-                head = await self._head(connection)
-                if revision > head:
-                    raise _future(revision, head)
-                at = revision or head
-                newest = (
-                    sa.select(sa.func.max(later.c.revision))
-                    .where(
-                        later.c.tenant == c.tenant,
-                        later.c.environment == c.environment,
-                        later.c.key == c.key,
-                        later.c.revision <= at,
-                    )
-                    .scalar_subquery()
-                )
-                query = (
-                    sa.select(config_changes)
-                    .where(
-                        c.tenant == where.tenant,
-                        c.environment == where.environment,
-                        c.key.startswith(where.prefix, autoescape=True),
-                        c.key > after_key,
-                        c.revision == newest,
-                        c.deleted.is_(False),
-                    )
-                    .order_by(c.key)
-                    .limit(limit)
-                )
-                if at < head:
-                    await self._check_listable(connection, where, at)
-                rows = (await connection.execute(query)).all()
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
-        return [_change(row) for row in rows], at
 
-    @staticmethod
-    async def _check_listable(connection: AsyncConnection, where: KeyFilter, at: int) -> None:
-        """Raises REVISION_COMPACTED if a selected key's state at `at` was compacted away."""
-        k = config_keys.c
-        c = config_changes.c
-        kept_before = (
-            sa.select(c.revision)
-            .where(
-                c.tenant == k.tenant,
-                c.environment == k.environment,
-                c.key == k.key,
-                c.revision <= at,
-            )
-            .exists()
-        )
-        removed = (
-            await connection.execute(
-                sa.select(k.compacted_revision)
+        def read(connection: sa.Connection) -> tuple[list[Change], int]:
+            head = _head(connection)
+            if revision > head:
+                raise _future(revision, head)
+            at = revision or head
+            newest = (
+                sa.select(sa.func.max(later.c.revision))
                 .where(
-                    k.tenant == where.tenant,
-                    k.environment == where.environment,
-                    k.key.startswith(where.prefix, autoescape=True),
-                    k.compacted_revision > 0,
-                    ~kept_before,
+                    later.c.tenant == c.tenant,
+                    later.c.environment == c.environment,
+                    later.c.key == c.key,
+                    later.c.revision <= at,
                 )
-                .limit(1)
+                .scalar_subquery()
             )
-        ).scalar()
-        if removed:
-            raise compacted_error(where, at, int(removed))
+            query = (
+                sa.select(config_changes)
+                .where(
+                    c.tenant == where.tenant,
+                    c.environment == where.environment,
+                    c.key.startswith(where.prefix, autoescape=True),
+                    c.key > after_key,
+                    c.revision == newest,
+                    c.deleted.is_(False),
+                )
+                .order_by(c.key)
+                .limit(limit)
+            )
+            if at < head:
+                _check_listable(connection, where, at)
+            return [_change(row) for row in connection.execute(query)], at
+
+        return await self._run(read)
 
     async def history(self, where: KeyFilter, before: int, limit: int) -> list[Change]:
         """The key's changes with revisions below `before` (0: all), newest first."""
@@ -294,12 +281,7 @@ class ValueStore:
         )
         if before:
             query = query.where(c.revision < before)
-        try:
-            async with self._engine.connect() as connection:
-                rows = await connection.execute(query.order_by(c.revision.desc()).limit(limit))
-                return [_change(row) for row in rows]
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
+        return await self._run(_changes(query.order_by(c.revision.desc()).limit(limit)))
 
     async def changes(
         self, after: int, limit: int, where: KeyFilter | None = None, upto: int | None = None
@@ -314,12 +296,7 @@ class ValueStore:
             query = query.where(c.revision <= upto)
         if where is not None:
             query = _selected(query, config_changes, where)
-        try:
-            async with self._engine.connect() as connection:
-                rows = await connection.execute(query.order_by(c.revision).limit(limit))
-                return [_change(row) for row in rows]
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
+        return await self._run(_changes(query.order_by(c.revision).limit(limit)))
 
     async def changes_for_hub(self, after: int, limit: int) -> tuple[list[Change], int]:
         """`changes(after, limit)` of every tenant, and then the global compaction watermark.
@@ -328,17 +305,16 @@ class ValueStore:
         has not delivered may have been removed before it was read.
         """
         c = config_changes.c
-        query = sa.select(config_changes).where(c.revision > after)
-        try:
-            async with self._engine.connect() as connection:
-                rows = await connection.execute(query.order_by(c.revision).limit(limit))
-                changes = [_change(row) for row in rows]
-                removed = await connection.execute(
-                    sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
-                )
-                return changes, int(removed.scalar_one())
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
+        changes_after = _changes(
+            sa.select(config_changes).where(c.revision > after).order_by(c.revision).limit(limit)
+        )
+        watermark = sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
+
+        def read(connection: sa.Connection) -> tuple[list[Change], int]:
+            changes = changes_after(connection)
+            return changes, int(connection.execute(watermark).scalar_one())
+
+        return await self._run(read)
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -436,104 +412,71 @@ class ValueStore:
     ) -> WriteResult:
         assert where.key is not None
         now = time.time_ns()
-        try:
-            async with self._engine.begin() as connection:
-                # Taking the next revision first locks the head row (PostgreSQL) or the
-                # database (SQLite) until commit: writers are serialised in revision order.
-                revision = int(
-                    (
-                        await connection.execute(
-                            sa.update(config_head)
-                            .where(config_head.c.id == 1)
-                            .values(revision=config_head.c.revision + 1)
-                            .returning(config_head.c.revision)
-                        )
-                    ).scalar_one()
-                )
-                k = config_keys.c
-                state = (
-                    await connection.execute(
-                        sa.select(k.revision, k.deleted).where(
-                            k.tenant == where.tenant,
-                            k.environment == where.environment,
-                            k.key == where.key,
-                        )
-                    )
-                ).first()
-                live = state is not None and not state.deleted
-                current = int(state.revision) if state is not None and live else 0
-                if expected_revision and expected_revision != current:
-                    raise _conflict(current)
-                if create_only and live:
-                    raise AlreadyExists(
-                        f"config key {where.environment}/{where.key} exists already",
-                        reason="KEY_EXISTS",
-                        info={"current_revision": str(current)},
-                        resource=("config_value", f"{where.environment}/{where.key}"),
-                    )
-                if value is None and not live:
-                    raise NotFound(
-                        f"config key {where.environment}/{where.key} has no value",
-                        reason="KEY_NOT_FOUND",
-                        resource=("config_value", f"{where.environment}/{where.key}"),
-                    )
-                previous = None
-                if live and state is not None:
-                    previous = (
-                        await connection.execute(
-                            sa.select(config_changes).where(
-                                config_changes.c.revision == state.revision
-                            )
-                        )
-                    ).first()
-                change = _next_change(
-                    where, revision, value, previous, state, actor, description, reason, now
-                )
-                if rollback_revision:
-                    change = Change(**{**_asdict(change), "rollback_revision": rollback_revision})
-                await connection.execute(sa.insert(config_changes).values(**_asdict(change)))
-                removed = await self._compact(connection, where)
-                if removed:
-                    # Another key's older cut must not lower the global watermark.
-                    watermark = config_head.c.compacted_revision
-                    await connection.execute(
-                        sa.update(config_head)
-                        .where(config_head.c.id == 1)
-                        .values(
-                            compacted_revision=sa.case(
-                                (watermark < removed, removed), else_=watermark
-                            )
-                        )
-                    )
-                if state is None:
-                    await connection.execute(
-                        sa.insert(config_keys).values(
-                            tenant=where.tenant,
-                            environment=where.environment,
-                            key=where.key,
-                            revision=revision,
-                            deleted=value is None,
-                        )
-                    )
-                else:
-                    await connection.execute(
-                        sa.update(config_keys)
-                        .where(
-                            k.tenant == where.tenant,
-                            k.environment == where.environment,
-                            k.key == where.key,
-                        )
-                        .values(
-                            revision=revision,
-                            deleted=value is None,
-                            **({"compacted_revision": removed} if removed else {}),
-                        )
-                    )
-        except DATABASE_OUTAGES as exc:
-            raise _unavailable(exc) from exc
-        return WriteResult(change, int(state.revision) if state is not None else 0)
+        this_key = _this_key(where)
+        where_key = {"tenant": where.tenant, "environment": where.environment, "key": where.key}
 
-    async def _compact(self, connection: AsyncConnection, where: KeyFilter) -> int:
+        def write(connection: sa.Connection) -> WriteResult:
+            # Taking the next revision first locks the head row (PostgreSQL) or the database
+            # (SQLite) until commit: writers are serialised in revision order.
+            revision = int(connection.execute(_NEXT_REVISION).scalar_one())
+            state = connection.execute(_KEY_STATE, this_key).first()
+            live = state is not None and not state.deleted
+            current = int(state.revision) if state is not None and live else 0
+            if expected_revision and expected_revision != current:
+                raise _conflict(current)
+            if create_only and live:
+                raise AlreadyExists(
+                    f"config key {where.environment}/{where.key} exists already",
+                    reason="KEY_EXISTS",
+                    info={"current_revision": str(current)},
+                    resource=("config_value", f"{where.environment}/{where.key}"),
+                )
+            if value is None and not live:
+                raise NotFound(
+                    f"config key {where.environment}/{where.key} has no value",
+                    reason="KEY_NOT_FOUND",
+                    resource=("config_value", f"{where.environment}/{where.key}"),
+                )
+            previous = None
+            if live and state is not None:
+                previous = connection.execute(_CHANGE, {"at": state.revision}).first()
+            change = _next_change(
+                where, revision, value, previous, state, actor, description, reason, now
+            )
+            if rollback_revision:
+                change = Change(**{**_asdict(change), "rollback_revision": rollback_revision})
+            connection.execute(_INSERT_CHANGE, _asdict(change))
+            removed = self._compact(connection, where)
+            if removed:
+                # Another key's older cut must not lower the global watermark.
+                watermark = config_head.c.compacted_revision
+                connection.execute(
+                    sa.update(config_head)
+                    .where(config_head.c.id == 1)
+                    .values(
+                        compacted_revision=sa.case((watermark < removed, removed), else_=watermark)
+                    )
+                )
+            if state is None:
+                connection.execute(
+                    _INSERT_KEY,
+                    {**where_key, "revision": revision, "deleted": value is None},
+                )
+            else:
+                connection.execute(
+                    _UPDATE_KEY,
+                    {
+                        **this_key,
+                        "revision": revision,
+                        "deleted": value is None,
+                        "compacted_revision": removed or state.compacted_revision,
+                    },
+                )
+            return WriteResult(change, int(state.revision) if state is not None else 0)
+
+        return await self._run(write, write=True)
+
+    def _compact(self, connection: sa.Connection, where: KeyFilter) -> int:
         """Removes the key's revisions beyond the newest kept; the newest removed one, or 0.
 
         Runs in the writer's transaction, so a key's history never exceeds the bound by more
@@ -547,19 +490,61 @@ class ValueStore:
             c.environment == where.environment,
             c.key == where.key,
         )
-        cut = (
-            await connection.execute(
-                sa.select(c.revision)
-                .where(*same_key)
-                .order_by(c.revision.desc())
-                .offset(self._keep_revisions)
-                .limit(1)
-            )
+        cut = connection.execute(
+            sa.select(c.revision)
+            .where(*same_key)
+            .order_by(c.revision.desc())
+            .offset(self._keep_revisions)
+            .limit(1)
         ).scalar()
         if cut is None:
             return 0
-        await connection.execute(sa.delete(config_changes).where(*same_key, c.revision <= cut))
+        connection.execute(sa.delete(config_changes).where(*same_key, c.revision <= cut))
         return int(cut)
+
+
+def _head(connection: sa.Connection) -> int:
+    """The latest committed revision, read on `connection`."""
+    return int(connection.execute(_HEAD).scalar_one())
+
+
+def _this_key(where: KeyFilter) -> dict[str, str | None]:
+    """The parameters of the statements below that address one key."""
+    return {"k_tenant": where.tenant, "k_environment": where.environment, "k_key": where.key}
+
+
+def _changes(query: sa.Select[Any]) -> Callable[[sa.Connection], list[Change]]:
+    """Work that reads the changes `query` selects."""
+    return lambda connection: [_change(row) for row in connection.execute(query)]
+
+
+def _check_listable(connection: sa.Connection, where: KeyFilter, at: int) -> None:
+    """Raises REVISION_COMPACTED if a selected key's state at `at` was compacted away."""
+    k = config_keys.c
+    c = config_changes.c
+    kept_before = (
+        sa.select(c.revision)
+        .where(
+            c.tenant == k.tenant,
+            c.environment == k.environment,
+            c.key == k.key,
+            c.revision <= at,
+        )
+        .exists()
+    )
+    removed = connection.execute(
+        sa.select(k.compacted_revision)
+        .where(
+            k.tenant == where.tenant,
+            k.environment == where.environment,
+            k.key.startswith(where.prefix, autoescape=True),
+            k.compacted_revision > 0,
+            ~kept_before,
+        )
+        .limit(1)
+    ).scalar()
+    if removed:
+        raise compacted_error(where, at, int(removed))
 
 
 def _next_change(

@@ -14,11 +14,13 @@ from centrum.services.db.engine import (
     sync_url,
 )
 from centrum.services.db.migrate import migrate
+from centrum.services.db.one_hop import OneHop, writer_lock
 from centrum.services.db.schema import metadata
 
 __all__ = [
     "DATABASE_OUTAGES",
     "BackendUnavailable",
+    "OneHop",
     "create_engine",
     "database_error",
     "metadata",
@@ -26,4 +28,5 @@ __all__ = [
     "outage_message",
     "ping",
     "sync_url",
+    "writer_lock",
 ]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.config.v1 import flag_service_pb2 as pb
-from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable
+from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable, OneHop
 from centrum.services.flags.store import (
     ObjectExists,
     ObjectMissing,
@@ -30,6 +30,12 @@ M = TypeVar("M", pb.Flag, pb.Segment)
 Check = Callable[[AsyncConnection, bool], Awaitable[None]]
 
 
+_HEAD_REVISION = sa.select(flag_heads.c.revision).where(
+    flag_heads.c.tenant == sa.bindparam("tenant"),
+    flag_heads.c.environment == sa.bindparam("environment"),
+)
+
+
 class SqlFlagStore:
     """`FlagStore` on SQLAlchemy Core; writers serialise on their environment's head row."""
 
@@ -37,6 +43,7 @@ class SqlFlagStore:
         self, engine: AsyncEngine, *, retained_changes: int = 10_000, max_flags: int = 5_000
     ) -> None:
         self._engine = engine
+        self._hop = OneHop(engine)
         self._retained = retained_changes
         self._max_flags = max_flags
         self._heads: set[tuple[str, str]] = set()
@@ -138,12 +145,18 @@ class SqlFlagStore:
             raise _unavailable(exc) from exc
 
     async def revision(self, tenant: str, environment: str) -> int:
-        """The environment's current revision (0 before its first change)."""
+        """The environment's current revision (0 before its first change).
+
+        Every server-side evaluation reads it, so it is one hop with a statement built once.
+        """
+        where = {"tenant": tenant, "environment": environment}
         try:
-            async with self._engine.connect() as connection:
-                return await self._head_revision(connection, tenant, environment)
+            revision = await self._hop.run(
+                lambda connection: connection.execute(_HEAD_REVISION, where).scalar_one_or_none()
+            )
         except DATABASE_OUTAGES as exc:
             raise _unavailable(exc) from exc
+        return int(revision or 0)
 
     async def changes_since(
         self, tenant: str, environment: str, revision: int, limit: int
