@@ -18,14 +18,14 @@ SQL is written with `?` placeholders and rewritten to the driver's parameter sty
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from centrum.services.db import writer_lock
 
 __all__ = ["Cursor", "DriverRunner", "Sql", "Work", "insert_rows"]
 
@@ -126,17 +126,6 @@ def _sqlite_call(connection: sqlite3.Connection, work: Work[_T], sql: Sql, write
     return result
 
 
-_WRITER_LOCKS: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
-    """The lock this process's audit writers of one SQLite database queue on."""
-    lock = _WRITER_LOCKS.get(engine.sync_engine)
-    if lock is None:
-        lock = _WRITER_LOCKS[engine.sync_engine] = asyncio.Lock()
-    return lock
-
-
 class DriverRunner:
     """Runs synchronous DB-API work on a connection of `engine` in one hop."""
 
@@ -160,8 +149,8 @@ class DriverRunner:
         """Runs `work`; with `write`, in one transaction that commits when it returns."""
         if self._sqlite and write:
             # Queued here, a waiting writer holds no pooled connection; the writer queue then
-            # lines it up with the writers of the other services.
-            async with _writer_lock(self._engine):
+            # lines it up with writers that keep no such lock.
+            async with writer_lock(self._engine):
                 return await self._run_sqlite(work, write)
         if self._sqlite:
             return await self._run_sqlite(work, write)

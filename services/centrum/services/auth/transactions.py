@@ -4,9 +4,10 @@ The SQLite engine opens deferred transactions: a transaction that reads and then
 with SQLITE_BUSY when another connection wrote in between. Starting every write transaction
 with a write statement (one that changes no row) takes the lock up front. The engine's writer
 queue (`centrum.services.db.sqlite_writers`) lines every write transaction of the process up
-for SQLite's lock; auth's writers queue among themselves on an asyncio lock first, because
-waiting there holds no pooled connection (a burst of logins would otherwise hold one each while
-it waits). On PostgreSQL the statement and the lock are skipped.
+for SQLite's lock; auth's writers first take the engine's writer lock (`db.writer_lock`), shared
+with the other services' writers, because waiting there holds no pooled connection (a burst of
+logins would otherwise hold one each while it waits). Code inside a `writing` block must not
+wait for another write of the process. On PostgreSQL the statement and the lock are skipped.
 
 `GroupInsert` batches concurrent inserts into one transaction (group commit): each caller still
 returns only once its row is committed. An insert-only transaction needs no up-front write
@@ -16,7 +17,6 @@ statement: its first statement is the write.
 from __future__ import annotations
 
 import asyncio
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.services.auth.tables import keyring_secrets
+from centrum.services.db import writer_lock
 
 __all__ = ["GroupInsert", "writing"]
 
@@ -33,7 +34,6 @@ _TAKE_WRITE_LOCK = (
     .where(sa.literal(False))
     .values(created_at=keyring_secrets.c.created_at)
 )
-_LOCKS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
@@ -43,13 +43,9 @@ async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         async with engine.begin() as connection:
             yield connection
         return
-    async with _process_lock(engine), engine.begin() as connection:
+    async with writer_lock(engine), engine.begin() as connection:
         await connection.execute(_TAKE_WRITE_LOCK)
         yield connection
-
-
-def _process_lock(engine: AsyncEngine) -> asyncio.Lock:
-    return _LOCKS.setdefault(engine, asyncio.Lock())
 
 
 class GroupInsert:
@@ -90,5 +86,5 @@ class GroupInsert:
             async with self._engine.begin() as connection:
                 await connection.execute(sa.insert(self._table), rows)
             return
-        async with _process_lock(self._engine), self._engine.begin() as connection:
+        async with writer_lock(self._engine), self._engine.begin() as connection:
             await connection.execute(sa.insert(self._table), rows)

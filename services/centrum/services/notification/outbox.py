@@ -10,11 +10,9 @@ expired (and was taken over) can no longer change it.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import secrets
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +22,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from centrum.notification.v1 import notification_pb2 as pb
-from centrum.services.db import DATABASE_OUTAGES, BackendUnavailable, outage_message
+from centrum.services.db import (
+    DATABASE_OUTAGES,
+    BackendUnavailable,
+    outage_message,
+    writer_lock,
+)
 from centrum.services.notification.tables import (
     notification_attempts,
     notification_history,
@@ -162,15 +165,12 @@ def _history(notification_id: str, status: int, at: float, message: str = "", ac
     }
 
 
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
 class Outbox:
     """Reads and writes the outbox tables.
 
-    On SQLite, write transactions of one process take turns on an asyncio lock per engine:
-    SQLite admits one writer at a time anyway, and waiting in its busy handler (which sleeps
-    up to 100 ms per try) would cost far more than queueing in the event loop.
+    On SQLite, write transactions of one process take turns on the engine's writer lock
+    (`db.writer_lock`) before they check out a connection: SQLite admits one writer at a time
+    anyway, and a writer waiting there holds no pooled connection.
     """
 
     def __init__(
@@ -191,8 +191,7 @@ class Outbox:
             async with self._engine.begin() as connection:
                 yield connection
             return
-        lock = _SQLITE_WRITERS.setdefault(self._engine, asyncio.Lock())
-        async with lock, self._engine.begin() as connection:
+        async with writer_lock(self._engine), self._engine.begin() as connection:
             yield connection
 
     # --- accepting -------------------------------------------------------------------------
