@@ -152,18 +152,35 @@ _KEY_STATE = sa.select(
 ).where(*_IS_THIS_KEY)
 _INSERT_KEY = sa.insert(config_keys)
 _UPDATE_KEY = sa.update(config_keys).where(*_IS_THIS_KEY)
+_IS_THIS_KEYS_CHANGE = (
+    _change_columns.tenant == sa.bindparam("k_tenant"),
+    _change_columns.environment == sa.bindparam("k_environment"),
+    _change_columns.key == sa.bindparam("k_key"),
+)
 _LATEST_AT = (
     sa.select(config_changes)
-    .where(
-        _change_columns.tenant == sa.bindparam("k_tenant"),
-        _change_columns.environment == sa.bindparam("k_environment"),
-        _change_columns.key == sa.bindparam("k_key"),
-        _change_columns.revision <= sa.bindparam("at"),
-    )
+    .where(*_IS_THIS_KEYS_CHANGE, _change_columns.revision <= sa.bindparam("at"))
     .order_by(_change_columns.revision.desc())
     .limit(1)
 )
+_OLDEST_KEPT = (
+    sa.select(_change_columns.revision)
+    .where(*_IS_THIS_KEYS_CHANGE)
+    .order_by(_change_columns.revision.desc())
+    .offset(sa.bindparam("kept"))
+    .limit(1)
+)
+_DELETE_UP_TO = sa.delete(config_changes).where(
+    *_IS_THIS_KEYS_CHANGE, _change_columns.revision <= sa.bindparam("cut")
+)
 _CHANGE = sa.select(config_changes).where(_change_columns.revision == sa.bindparam("at"))
+_CHANGES_AFTER = (
+    sa.select(config_changes)
+    .where(_change_columns.revision > sa.bindparam("after"))
+    .order_by(_change_columns.revision)
+    .limit(sa.bindparam("limit"))
+)
+_WATERMARK = sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
 _INSERT_CHANGE = sa.insert(config_changes)
 
 
@@ -304,15 +321,11 @@ class ValueStore:
         The watermark is read after the changes: if it is above `after`, a change the reader
         has not delivered may have been removed before it was read.
         """
-        c = config_changes.c
-        changes_after = _changes(
-            sa.select(config_changes).where(c.revision > after).order_by(c.revision).limit(limit)
-        )
-        watermark = sa.select(config_head.c.compacted_revision).where(config_head.c.id == 1)
+        parameters = {"after": after, "limit": limit}
 
         def read(connection: sa.Connection) -> tuple[list[Change], int]:
-            changes = changes_after(connection)
-            return changes, int(connection.execute(watermark).scalar_one())
+            changes = [_change(row) for row in connection.execute(_CHANGES_AFTER, parameters)]
+            return changes, int(connection.execute(_WATERMARK).scalar_one())
 
         return await self._run(read)
 
@@ -484,22 +497,11 @@ class ValueStore:
         """
         if not self._keep_revisions:
             return 0
-        c = config_changes.c
-        same_key = (
-            c.tenant == where.tenant,
-            c.environment == where.environment,
-            c.key == where.key,
-        )
-        cut = connection.execute(
-            sa.select(c.revision)
-            .where(*same_key)
-            .order_by(c.revision.desc())
-            .offset(self._keep_revisions)
-            .limit(1)
-        ).scalar()
+        this_key = _this_key(where)
+        cut = connection.execute(_OLDEST_KEPT, {**this_key, "kept": self._keep_revisions}).scalar()
         if cut is None:
             return 0
-        connection.execute(sa.delete(config_changes).where(*same_key, c.revision <= cut))
+        connection.execute(_DELETE_UP_TO, {**this_key, "cut": cut})
         return int(cut)
 
 
