@@ -111,7 +111,9 @@ async def test_queued_writers_hold_no_connection_and_readers_pass_them(
     assert await hop.run(_names) == ["holder", "w0", "w1", "w2", "w3", "w4"]
 
 
-async def test_at_most_the_slots_run_at_once_on_sqlite(sqlite_engine: AsyncEngine) -> None:
+async def test_at_most_the_read_slots_run_at_once_and_a_write_passes_them(
+    sqlite_engine: AsyncEngine,
+) -> None:
     hop = OneHop(sqlite_engine)
     release = threading.Event()
     lock = threading.Lock()
@@ -132,8 +134,9 @@ async def test_at_most_the_slots_run_at_once_on_sqlite(sqlite_engine: AsyncEngin
     reads = [asyncio.create_task(hop.run(blocked_read)) for _ in range(3 * SQLITE_SLOTS)]
     await async_wait_for(lambda: inside == SQLITE_SLOTS, PATIENT_S, "the slots to fill")
     assert not any(read.done() for read in reads)
+    await asyncio.wait_for(hop.run(_insert("written"), write=True), PATIENT_S)
     release.set()
-    assert await asyncio.wait_for(asyncio.gather(*reads), PATIENT_S) == [0] * len(reads)
+    assert await asyncio.wait_for(asyncio.gather(*reads), PATIENT_S) == [1] * len(reads)
     assert most == SQLITE_SLOTS
 
 

@@ -15,10 +15,11 @@ a waiting writer holds no pooled connection (readers keep finding one), then on 
 writer queue with the writers of the other services (`sqlite_writers`). Only work that awaits
 nothing may hold the lock, which `run` guarantees: the work is synchronous.
 
-On SQLite at most `SQLITE_SLOTS` units of work per engine run at once; the others wait on the
-event loop, holding no connection. SQLite serves a read from its page cache without letting go
-of the GIL for long, so more threads running at once only contend for it: with 32 reads in
-flight, 32 threads spent 2.7 times the CPU per read of 2 (one per core of the machines here).
+On SQLite at most `SQLITE_SLOTS` reads per engine run at once, beside the one writer the lock
+admits (a writer does not queue behind reads); the others wait on the event loop, holding no
+connection. SQLite serves a read from its page cache without letting go of the GIL for long, so
+more threads running at once only contend for it: with 32 reads in flight, 32 threads spent 2.7
+times the CPU per read of 2 (one per core of the machines here).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ __all__ = ["OneHop", "writer_lock"]
 _T = TypeVar("_T")
 
 SQLITE_SLOTS = 2
-"""Units of work per SQLite engine running at once (see the module docstring)."""
+"""Reads per SQLite engine running at once (see the module docstring)."""
 
 _WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 _SLOTS: weakref.WeakKeyDictionary[sa.Engine, asyncio.Semaphore] = weakref.WeakKeyDictionary()
@@ -59,7 +60,7 @@ def writer_lock(engine: AsyncEngine) -> asyncio.Lock:
     return lock
 
 
-def _slots(engine: AsyncEngine) -> asyncio.Semaphore:
+def _read_slots(engine: AsyncEngine) -> asyncio.Semaphore:
     slots = _SLOTS.get(engine.sync_engine)
     if slots is None:
         slots = _SLOTS[engine.sync_engine] = asyncio.Semaphore(SQLITE_SLOTS)
@@ -96,10 +97,11 @@ class OneHop:
         if write:
             async with writer_lock(self._engine):
                 return await self._in_driver_thread(work, write=True)
-        return await self._in_driver_thread(work, write=False)
+        async with _read_slots(self._engine):
+            return await self._in_driver_thread(work, write=False)
 
     async def _in_driver_thread(self, work: Callable[[sa.Connection], _T], *, write: bool) -> _T:
-        async with _slots(self._engine), self._engine.connect() as connection:
+        async with self._engine.connect() as connection:
             raw = await connection.get_raw_connection()
             driver: Any = raw.driver_connection
             bound = _bound_engine(driver._conn)
