@@ -25,6 +25,7 @@ from centrum.notification.v1 import notification_pb2 as pb
 from centrum.services.db import (
     DATABASE_OUTAGES,
     BackendUnavailable,
+    OneHop,
     outage_message,
     writer_lock,
 )
@@ -165,6 +166,19 @@ def _history(notification_id: str, status: int, at: float, message: str = "", ac
     }
 
 
+# The statements of the accept path, built once (one costs more to build than to run).
+_IS_THIS_KEY = (
+    notification_idempotency.c.tenant == sa.bindparam("k_tenant"),
+    notification_idempotency.c.idempotency_key == sa.bindparam("k_idempotency_key"),
+)
+_IDEMPOTENCY_KEY = sa.select(notification_idempotency).where(*_IS_THIS_KEY)
+_FORGET_IDEMPOTENCY_KEY = sa.delete(notification_idempotency).where(*_IS_THIS_KEY)
+_INSERT_IDEMPOTENCY_KEY = sa.insert(notification_idempotency)
+_NOTIFICATION = sa.select(notifications).where(notifications.c.id == sa.bindparam("k_id"))
+_INSERT_NOTIFICATION = sa.insert(notifications)
+_INSERT_HISTORY = sa.insert(notification_history)
+
+
 class Outbox:
     """Reads and writes the outbox tables.
 
@@ -181,6 +195,7 @@ class Outbox:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
+        self._hop = OneHop(engine)
         self._window = idempotency_window_s
         self._clock = clock
         self._serialise = engine.dialect.name == "sqlite"
@@ -213,55 +228,36 @@ class Outbox:
 
     async def _accept_once(self, new: NewNotification) -> tuple[Any, bool]:
         now = self._clock()
-        async with self._writing() as connection:
+        key = {"k_tenant": new.tenant, "k_idempotency_key": new.idempotency_key}
+        values = self._row_values(new, now)
+        history = _history(new.id, new.status, now, new.status_message)
+
+        def accept(connection: sa.Connection) -> tuple[Any, bool]:
             if new.idempotency_key:
-                existing = (
-                    await connection.execute(
-                        sa.select(notification_idempotency).where(
-                            notification_idempotency.c.tenant == new.tenant,
-                            notification_idempotency.c.idempotency_key == new.idempotency_key,
-                        )
-                    )
-                ).first()
+                existing = connection.execute(_IDEMPOTENCY_KEY, key).first()
                 if existing is not None and existing.create_time > now - self._window:
-                    row = (
-                        await connection.execute(
-                            sa.select(notifications).where(
-                                notifications.c.id == existing.notification_id
-                            )
-                        )
-                    ).first()
-                    if row is not None:
-                        if row.request_hash != new.request_hash:
-                            raise IdempotencyConflict(row.id)
-                        return row, True
+                    row = connection.execute(_NOTIFICATION, {"k_id": existing.notification_id})
+                    stored = row.first()
+                    if stored is not None:
+                        if stored.request_hash != new.request_hash:
+                            raise IdempotencyConflict(stored.id)
+                        return stored, True
                 if existing is not None:
-                    await connection.execute(
-                        sa.delete(notification_idempotency).where(
-                            notification_idempotency.c.tenant == new.tenant,
-                            notification_idempotency.c.idempotency_key == new.idempotency_key,
-                        )
-                    )
-                await connection.execute(
-                    sa.insert(notification_idempotency).values(
-                        tenant=new.tenant,
-                        idempotency_key=new.idempotency_key,
-                        notification_id=new.id,
-                        create_time=now,
-                    )
+                    connection.execute(_FORGET_IDEMPOTENCY_KEY, key)
+                connection.execute(
+                    _INSERT_IDEMPOTENCY_KEY,
+                    {
+                        "tenant": new.tenant,
+                        "idempotency_key": new.idempotency_key,
+                        "notification_id": new.id,
+                        "create_time": now,
+                    },
                 )
-            values = self._row_values(new, now)
-            await connection.execute(sa.insert(notifications).values(**values))
-            await connection.execute(
-                sa.insert(notification_history),
-                [_history(new.id, new.status, now, new.status_message)],
-            )
-            row = (
-                await connection.execute(
-                    sa.select(notifications).where(notifications.c.id == new.id)
-                )
-            ).one()
-            return row, False
+            connection.execute(_INSERT_NOTIFICATION, values)
+            connection.execute(_INSERT_HISTORY, history)
+            return connection.execute(_NOTIFICATION, {"k_id": new.id}).one(), False
+
+        return await self._hop.run(accept, write=True)
 
     async def accept_many(self, items: Sequence[NewNotification]) -> list[tuple[Any, bool]]:
         """Stores many notifications; those without idempotency keys in one transaction."""
