@@ -6,7 +6,9 @@ Real SQLite files and the session's PostgreSQL; a table of this test's own.
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -153,3 +155,17 @@ async def test_a_connection_returned_inside_a_transaction_is_rolled_back(
     queue = queue_for(str(tmp_path / "one_hop.db"))
     assert queue is not None and not queue.held
     assert await OneHop(sqlite_engine).run(_names) == []
+
+
+async def test_a_connection_the_pool_closes_is_freed(tmp_path: Path) -> None:
+    """The synchronous engine bound to a SQLite connection leaves with the connection."""
+    async with _engine_with_rows(f"sqlite+aiosqlite:///{tmp_path / 'one_hop.db'}") as engine:
+        assert await OneHop(engine).run(_names) == []
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            driver = raw.driver_connection
+            assert driver is not None
+            freed = weakref.ref(driver._conn)
+        del connection, raw, driver
+    gc.collect()
+    assert freed() is None

@@ -43,9 +43,7 @@ SQLITE_SLOTS = 2
 
 _WRITER_LOCKS: weakref.WeakKeyDictionary[sa.Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 _SLOTS: weakref.WeakKeyDictionary[sa.Engine, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-_BOUND_ENGINES: weakref.WeakKeyDictionary[sqlite3.Connection, sa.Engine] = (
-    weakref.WeakKeyDictionary()
-)
+_BOUND_ENGINE_ATTRIBUTE = "_centrum_one_hop_engine"
 
 
 def writer_lock(engine: AsyncEngine) -> asyncio.Lock:
@@ -68,11 +66,15 @@ def _read_slots(engine: AsyncEngine) -> asyncio.Semaphore:
 
 
 def _bound_engine(connection: sqlite3.Connection) -> sa.Engine:
-    """A synchronous engine whose one connection is `connection` (created once per connection)."""
-    engine = _BOUND_ENGINES.get(connection)
+    """A synchronous engine whose one connection is `connection` (created once per connection).
+
+    Kept on the connection itself, so the two go away together when the pool closes it (a
+    weak-keyed map would keep every closed connection: its engine refers back to it).
+    """
+    engine: sa.Engine | None = getattr(connection, _BOUND_ENGINE_ATTRIBUTE, None)
     if engine is None:
         engine = sa.create_engine("sqlite://", creator=lambda: connection, poolclass=StaticPool)
-        _BOUND_ENGINES[connection] = engine
+        setattr(connection, _BOUND_ENGINE_ATTRIBUTE, engine)
     return engine
 
 
