@@ -47,10 +47,12 @@ _BOUND_ENGINE_ATTRIBUTE = "_centrum_one_hop_engine"
 
 
 def writer_lock(engine: AsyncEngine) -> asyncio.Lock:
-    """The lock this process's one-hop writers of a SQLite database queue on, before checkout.
+    """The lock this process's writers of a SQLite database take before checking out a connection.
 
-    Whoever holds it must not wait for another write of the process (only for SQLite itself):
-    a holder that awaited a second writer of the same engine would wait for itself.
+    OneHop's writes, auth's `writing` and group inserts, the audit log's and the outbox's writes
+    all take it, so a queued writer holds no pooled connection. Whoever holds it must not wait
+    for another write of the process (only for SQLite itself): a holder that awaited a second
+    writer of the same engine would wait for itself.
     """
     lock = _WRITER_LOCKS.get(engine.sync_engine)
     if lock is None:
@@ -105,6 +107,8 @@ class OneHop:
     async def _in_driver_thread(self, work: Callable[[sa.Connection], _T], *, write: bool) -> _T:
         async with self._engine.connect() as connection:
             raw = await connection.get_raw_connection()
+            # aiosqlite has no public way to run a function on its thread; `_execute` and
+            # `_conn` are what its own methods use (the audit log's DriverRunner does the same).
             driver: Any = raw.driver_connection
             bound = _bound_engine(driver._conn)
 
