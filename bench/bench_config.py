@@ -14,15 +14,11 @@ its threads, `/proc`), medians over rounds.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import statistics
-import time
-from collections.abc import Awaitable, Callable
 
-from _load import process_cpu_s
 from google.protobuf import struct_pb2
-from soak import bench_main, setup_mix
+from soak import Caller, bench_main, measure_callers, setup_mix
 
 from centrum.config.v1 import config_service_pb2 as pb
 from centrum.config.v1 import flag_service_pb2
@@ -30,27 +26,6 @@ from centrum.sdk import aio
 
 CALLERS = 32
 ENVIRONMENT = "bench"
-
-Call = Callable[[int, int], Awaitable[None]]
-
-
-async def _measure(pid: int, seconds: float, callers: list[Call]) -> tuple[list[float], float]:
-    """Calls per second of each caller kind and server CPU microseconds per call, with every
-    caller looping over its `call(caller, n)` for `seconds`."""
-    done = [0] * len(callers)
-    deadline = time.monotonic() + seconds
-
-    async def caller(k: int) -> None:
-        n = 0
-        while time.monotonic() < deadline:
-            n += 1
-            await callers[k](k, n)
-            done[k] += 1
-
-    cpu, started = process_cpu_s(pid), time.monotonic()
-    await asyncio.gather(*(caller(k) for k in range(len(callers))))
-    elapsed, used = time.monotonic() - started, process_cpu_s(pid) - cpu
-    return [n / elapsed for n in done], used / max(sum(done), 1) * 1e6
 
 
 async def _run(
@@ -72,9 +47,9 @@ async def _run(
         request.context.targeting_key = f"user-{n}"
         await clients[k % len(clients)].flags.EvaluateFlag(request)
 
-    writer: Call = set_value
-    reader: Call = get_value
-    cases: dict[str, list[Call]] = {
+    writer: Caller = set_value
+    reader: Caller = get_value
+    cases: dict[str, list[Caller]] = {
         "set": [writer] * CALLERS,
         "get": [reader] * CALLERS,
         "mixed": [writer] * (CALLERS // 2) + [reader] * (CALLERS // 2),
@@ -84,10 +59,10 @@ async def _run(
     cpu: dict[str, list[float]] = {}
     try:
         await setup_mix(clients[0])  # the flag that evaluate evaluates
-        await _measure(pid, 1.0, cases["set"])  # warm-up, and every key the readers read
+        await measure_callers(pid, 1.0, cases["set"])  # warm-up, and every key the readers read
         for _ in range(rounds):
             for name, callers in cases.items():
-                per_caller, cpu_per_call = await _measure(pid, seconds, callers)
+                per_caller, cpu_per_call = await measure_callers(pid, seconds, callers)
                 cpu.setdefault(name, []).append(cpu_per_call)
                 if name == "mixed":
                     half = CALLERS // 2

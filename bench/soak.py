@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import grpc  # noqa: E402
-from _load import percentile  # noqa: E402
+from _load import percentile, process_cpu_s  # noqa: E402
 from google.protobuf import struct_pb2  # noqa: E402
 
 from centrum.audit.v1 import audit_pb2, audit_service_pb2  # noqa: E402
@@ -255,6 +255,31 @@ def mix_server(env: dict[str, str]) -> Iterator[tuple[str, list[str], int]]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+
+
+Caller = Callable[[int, int], Awaitable[None]]
+"""What one caller of `measure_callers` calls: (caller index, its call count so far)."""
+
+
+async def measure_callers(
+    pid: int, seconds: float, callers: list[Caller]
+) -> tuple[list[float], float]:
+    """Calls per second of each caller and the server's CPU microseconds per call (`/proc`),
+    with every caller looping over its `call(caller, n)` for `seconds`."""
+    done = [0] * len(callers)
+    deadline = time.monotonic() + seconds
+
+    async def caller(k: int) -> None:
+        n = 0
+        while time.monotonic() < deadline:
+            n += 1
+            await callers[k](k, n)
+            done[k] += 1
+
+    cpu, started = process_cpu_s(pid), time.monotonic()
+    await asyncio.gather(*(caller(k) for k in range(len(callers))))
+    elapsed, used = time.monotonic() - started, process_cpu_s(pid) - cpu
+    return [n / elapsed for n in done], used / max(sum(done), 1) * 1e6
 
 
 MixRun = Callable[[str, list[str], int, float, int], Coroutine[Any, Any, dict[str, object]]]

@@ -180,6 +180,7 @@ class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._resolved_root = root.resolve()
         (root / ".tmp").mkdir(exist_ok=True, mode=0o700)
         for stale in (root / ".tmp").iterdir():  # writers of a crashed process
             stale.unlink(missing_ok=True)
@@ -187,7 +188,7 @@ class LocalBlobStore:
     def path_of(self, tenant: str, blob_id: str) -> Path:
         """The file holding a blob; always inside the root."""
         path = (self.root / _tenant_label(tenant) / blob_id[:2] / _check_blob_id(blob_id)).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        if not path.is_relative_to(self._resolved_root):
             raise ValueError("blob path escapes the store root")
         return path
 
@@ -240,7 +241,7 @@ class LocalBlobStore:
 
     def _remove(self, location: str) -> None:
         path = Path(location).resolve()
-        if not path.is_relative_to(self.root.resolve()):
+        if not path.is_relative_to(self._resolved_root):
             raise ValueError("blob path escapes the store root")
         path.unlink(missing_ok=True)
 

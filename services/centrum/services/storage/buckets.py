@@ -8,6 +8,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 import structlog
@@ -23,7 +24,7 @@ from centrum.interceptors.errors import (
     NotFound,
     Unavailable,
 )
-from centrum.services.db import DATABASE_OUTAGES
+from centrum.services.db import DATABASE_OUTAGES, OneHop
 from centrum.services.storage.naming import bucket_name_violations, content_type_violations
 from centrum.services.storage.settings import StorageSettings
 from centrum.services.storage.tables import storage_buckets, storage_objects
@@ -37,9 +38,11 @@ __all__ = [
     "encode_page_token",
     "lock_bucket",
     "page_size_of",
+    "read_in_one_hop",
 ]
 
 _log = structlog.get_logger("centrum.storage")
+_T = TypeVar("_T")
 _SETTINGS_FIELDS = (
     "max_object_size_bytes",
     "allowed_content_types",
@@ -57,10 +60,23 @@ async def database(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     except IntegrityError:
         raise
     except DATABASE_OUTAGES as exc:
-        _log.warning("database call failed", error=repr(exc)[:500])
-        raise Unavailable(
-            "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
-        ) from exc
+        raise _unavailable(exc) from exc
+
+
+async def read_in_one_hop(hop: OneHop, work: Callable[[sa.Connection], _T]) -> _T:
+    """`work` on one connection in one hop (`db.OneHop`), for the hot reads; an unreachable
+    database becomes UNAVAILABLE with RetryInfo."""
+    try:
+        return await hop.run(work)
+    except DATABASE_OUTAGES as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: BaseException) -> Unavailable:
+    _log.warning("database call failed", error=repr(exc)[:500])
+    return Unavailable(
+        "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
+    )
 
 
 async def lock_bucket(connection: AsyncConnection, tenant: str, name: str) -> bool:

@@ -40,6 +40,7 @@ from centrum.interceptors.errors import (
     Unavailable,
 )
 from centrum.interceptors.request_context import time_ordered_id
+from centrum.services.db import OneHop
 from centrum.services.storage.blobs import BlobStore, BlobWriter
 from centrum.services.storage.buckets import (
     BucketRecord,
@@ -49,6 +50,7 @@ from centrum.services.storage.buckets import (
     encode_page_token,
     lock_bucket,
     page_size_of,
+    read_in_one_hop,
 )
 from centrum.services.storage.crypto import (
     DataKey,
@@ -78,6 +80,12 @@ _log = structlog.get_logger("centrum.storage")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _READABLE_SCANS = (object_pb2.SCAN_STATE_CLEAN, object_pb2.SCAN_STATE_SKIPPED)
 _SCOPE_ADMIN = "storage.admin"
+_OBJECT = sa.select(storage_objects).where(
+    storage_objects.c.tenant == sa.bindparam("k_tenant"),
+    storage_objects.c.bucket == sa.bindparam("k_bucket"),
+    storage_objects.c.key == sa.bindparam("k_key"),
+)
+"""One object's row, by tenant, bucket and key (built once: building costs more than running)."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,7 @@ class Objects:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
+        self._hop = OneHop(engine)
         self._buckets = buckets
         self.blobs = blobs
         self._wrapper = key_wrapper
@@ -271,16 +280,11 @@ class Objects:
     async def _record(
         self, tenant: str, bucket: str, key: str, connection: AsyncConnection | None = None
     ) -> ObjectRecord | None:
-        query = sa.select(storage_objects).where(
-            storage_objects.c.tenant == tenant,
-            storage_objects.c.bucket == bucket,
-            storage_objects.c.key == key,
-        )
+        where = {"k_tenant": tenant, "k_bucket": bucket, "k_key": key}
         if connection is not None:
-            row = (await connection.execute(query)).first()
+            row = (await connection.execute(_OBJECT, where)).first()
         else:
-            async with database(self._engine) as conn:
-                row = (await conn.execute(query)).first()
+            row = await read_in_one_hop(self._hop, lambda c: c.execute(_OBJECT, where).first())
         return None if row is None else ObjectRecord(dict(row._mapping))
 
     async def _readable(self, principal: Principal, bucket: str, key: str) -> ObjectRecord:
