@@ -15,6 +15,7 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+import sqlalchemy as sa
 import structlog
 from google.protobuf import duration_pb2, field_mask_pb2
 from test_storage_kit import (
@@ -29,9 +30,11 @@ from test_storage_kit import (
 )
 
 from centrum.interceptors.context import CredentialKind, Principal
-from centrum.interceptors.errors import DataLoss
+from centrum.interceptors.errors import DataLoss, Unavailable
 from centrum.server import CentrumApp
+from centrum.services.db import OneHop, create_engine
 from centrum.services.storage.blobs import READ_CHUNK, LocalBlobStore
+from centrum.services.storage.buckets import read_in_one_hop
 from centrum.services.storage.crypto import ciphertext_size
 from centrum.services.storage.scanning import EICAR
 from centrum.storage.v1 import bucket_pb2, object_pb2
@@ -648,3 +651,27 @@ async def test_local_reads_span_hops_and_report_truncation(tmp_path: Path) -> No
             received += chunk
     assert failure.value.reason == "BLOB_TRUNCATED"
     assert bytes(received) == data[: 2 * READ_CHUNK + 10]
+
+
+async def test_a_metadata_read_maps_only_an_unreachable_database_to_unavailable(
+    postgres_url: str,
+) -> None:
+    """StatObject's and Download's row read: a database that is away answers UNAVAILABLE with
+    RetryInfo (worth a retry); a statement the database refuses (a NUL in a string) is left to
+    the error mapper, since every retry would fail the same way."""
+    unreachable = create_engine("postgresql+psycopg://postgres@127.0.0.1:1/centrum")
+    try:
+        with pytest.raises(Unavailable) as away:
+            await read_in_one_hop(OneHop(unreachable), lambda c: c.execute(sa.text("SELECT 1")))
+    finally:
+        await unreachable.dispose()
+    assert away.value.reason == "DATABASE_UNAVAILABLE"
+    assert away.value.retry_after_s is not None
+    reachable = create_engine(postgres_url)
+    try:
+        with pytest.raises(sa.exc.DataError):
+            await read_in_one_hop(
+                OneHop(reachable), lambda c: c.execute(sa.text("SELECT :v"), {"v": "a\x00b"})
+            )
+    finally:
+        await reachable.dispose()
