@@ -74,13 +74,12 @@ def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
 
     SQLite connections are `WriterConnection`s: the write transactions of the whole process
     queue for each database file in arrival order (see `sqlite_writers`), and wait for it, as
-    for SQLite's own lock, at most `busy_timeout` seconds.
+    for SQLite's own lock, at most `busy_timeout` seconds. PostgreSQL ignores `busy_timeout`.
 
     The SQLite pool keeps 32 connections (and opens up to 32 more under load): each is a
     sqlite3 connection with a thread of its own, and one opened per call (pool overflow) costs
     more than the call. A connection returning to the pool is rolled back only when it holds a
     transaction (`_rollback_if_open`): every rollback is a hop to the connection's thread.
-    PostgreSQL ignores `busy_timeout`.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":

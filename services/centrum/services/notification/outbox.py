@@ -236,8 +236,8 @@ class Outbox:
             if new.idempotency_key:
                 existing = connection.execute(_IDEMPOTENCY_KEY, key).first()
                 if existing is not None and existing.create_time > now - self._window:
-                    row = connection.execute(_NOTIFICATION, {"k_id": existing.notification_id})
-                    stored = row.first()
+                    earlier = {"k_id": existing.notification_id}
+                    stored = connection.execute(_NOTIFICATION, earlier).first()
                     if stored is not None:
                         if stored.request_hash != new.request_hash:
                             raise IdempotencyConflict(stored.id)

@@ -24,7 +24,7 @@ from centrum.interceptors.errors import (
     NotFound,
     Unavailable,
 )
-from centrum.services.db import DATABASE_OUTAGES, OneHop
+from centrum.services.db import DATABASE_OUTAGES, OneHop, outage_message
 from centrum.services.storage.naming import bucket_name_violations, content_type_violations
 from centrum.services.storage.settings import StorageSettings
 from centrum.services.storage.tables import storage_buckets, storage_objects
@@ -73,7 +73,8 @@ async def read_in_one_hop(hop: OneHop, work: Callable[[sa.Connection], _T]) -> _
 
 
 def _unavailable(exc: BaseException) -> Unavailable:
-    _log.warning("database call failed", error=repr(exc)[:500])
+    # The driver's words only: SQLAlchemy's message repeats the statement and its parameters.
+    _log.warning("database call failed", error=outage_message(exc))
     return Unavailable(
         "the database is unavailable", reason="DATABASE_UNAVAILABLE", retry_after_s=1.0
     )
