@@ -34,6 +34,7 @@ _HEAD_REVISION = sa.select(flag_heads.c.revision).where(
     flag_heads.c.tenant == sa.bindparam("tenant"),
     flag_heads.c.environment == sa.bindparam("environment"),
 )
+_SHARED_HEAD_REVISION = _HEAD_REVISION.with_for_update(read=True)
 
 
 class SqlFlagStore:
@@ -193,12 +194,9 @@ class SqlFlagStore:
     async def _head_revision(
         connection: AsyncConnection, tenant: str, environment: str, *, share: bool = False
     ) -> int:
-        query = sa.select(flag_heads.c.revision).where(
-            flag_heads.c.tenant == tenant, flag_heads.c.environment == environment
-        )
-        if share:
-            query = query.with_for_update(read=True)
-        revision = (await connection.execute(query)).scalar_one_or_none()
+        query = _SHARED_HEAD_REVISION if share else _HEAD_REVISION
+        where = {"tenant": tenant, "environment": environment}
+        revision = (await connection.execute(query, where)).scalar_one_or_none()
         return int(revision or 0)
 
     # Writes ------------------------------------------------------------------------------------
